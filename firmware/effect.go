@@ -1,0 +1,123 @@
+package firmware
+
+// Effect is something the adapters must do: send a SIP message, fetch a
+// URL, redraw. Effects are imperatives; the core does none of them itself.
+type Effect interface{ effect() }
+
+// Render says the picture changed; the adapter reads Phone.View.
+type Render struct{}
+
+// Dial sends an INVITE for a new outgoing call.
+type Dial struct {
+	Call     CallID
+	Target   string // full SIP URI
+	Identity int    // 1-12: whose From and credentials to use
+}
+
+// Ring answers an incoming call with 180 Ringing.
+type Ring struct{ Call CallID }
+
+// Answer answers an incoming call with 200 OK and starts media.
+type Answer struct{ Call CallID }
+
+// Reject answers an incoming call with a final error (480, 486, 603).
+type Reject struct {
+	Call   CallID
+	Status int
+	Reason string
+}
+
+// Redirect answers an incoming call with 302 and Target in Contact.
+type Redirect struct {
+	Call   CallID
+	Status int
+	Target string
+}
+
+// Hangup ends a call: BYE when it is established, CANCEL while our INVITE
+// is pending.
+type Hangup struct{ Call CallID }
+
+// HoldCall and ResumeCall put a connected call on hold and take it back.
+type HoldCall struct{ Call CallID }
+
+type ResumeCall struct{ Call CallID }
+
+// MuteCall stops (or restarts) sending our audio.
+type MuteCall struct {
+	Call  CallID
+	Muted bool
+}
+
+// SendDTMF sends digits in a call.
+type SendDTMF struct {
+	Call   CallID
+	Digits string
+}
+
+// TransferCall transfers a call to Target (blind).
+type TransferCall struct {
+	Call   CallID
+	Target string
+}
+
+// FetchURL fires an Action URL: an HTTP GET of an already expanded URL.
+// Event names the setting that fired it (action_incoming_url, fkey3, ...).
+type FetchURL struct {
+	Event string
+	URL   string
+}
+
+// SetLED sets a function key's LED (for hardware; the view has it too).
+type SetLED struct {
+	Index int // 0-based function key index
+	LED   LED
+}
+
+// Log writes one line to the phone log.
+type Log struct {
+	Level   Level
+	Message string
+}
+
+// Level is a log level, with snom's names.
+type Level uint8
+
+const (
+	Debug Level = iota
+	Info
+	Notice
+	Warning
+	Error
+)
+
+func (l Level) String() string {
+	switch l {
+	case Debug:
+		return "DEBUG"
+	case Info:
+		return "INFO"
+	case Notice:
+		return "NOTICE"
+	case Warning:
+		return "WARNING"
+	default:
+		return "ERROR"
+	}
+}
+
+func (Render) effect()       {}
+func (Dial) effect()         {}
+func (Ring) effect()         {}
+func (Answer) effect()       {}
+func (Reject) effect()       {}
+func (Redirect) effect()     {}
+func (Hangup) effect()       {}
+func (HoldCall) effect()     {}
+func (ResumeCall) effect()   {}
+func (MuteCall) effect()     {}
+func (SendDTMF) effect()     {}
+func (TransferCall) effect() {}
+func (FetchURL) effect()     {}
+func (SetLED) effect()       {}
+func (Log) effect()          {}

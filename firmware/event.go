@@ -1,0 +1,136 @@
+package firmware
+
+import (
+	"time"
+
+	"phonesim/keypad"
+)
+
+// Event is something that happened to the phone: a key press, a SIP
+// message translated by the SIP adapter, a tick of the clock. Events are
+// past-tense facts; Step decides what they mean in the current state.
+type Event interface{ event() }
+
+// CallID names a call appearance. Incoming calls are named by the SIP
+// adapter (in CallOffered); outgoing calls by the core (in Dial).
+type CallID string
+
+// Party is the other end of a call as the phone shows it.
+type Party struct {
+	URI     string // sip:user@host
+	Display string // display name; network text, already made inert by the adapter
+}
+
+// PoweredOn is the first event: the phone has booted.
+type PoweredOn struct{}
+
+// NetworkUp reports the address the phone's SIP transport listens on.
+type NetworkUp struct {
+	IP   string
+	Port int
+}
+
+// Tick is the clock: one every TickInterval. Now is the wall time, used
+// only for what the phone shows and stamps (clock, call lists); deadlines
+// count ticks.
+type Tick struct{ Now time.Time }
+
+// TickInterval is how often the adapter sends a Tick.
+const TickInterval = 100 * time.Millisecond
+
+// ticksPerSecond converts settings in seconds into tick counts.
+const ticksPerSecond = int(time.Second / TickInterval)
+
+// KeyPressed is a key going down (keyboard, click, remote control).
+type KeyPressed struct{ Key keypad.Key }
+
+// NumberDialed asks the phone to dial a number at once, as
+// /command.htm?number= does.
+type NumberDialed struct{ Number string }
+
+// SettingChanged reports that a setting was changed from outside
+// (web interface, provisioning).
+type SettingChanged struct{ Name, Value string }
+
+// CallOffered is an incoming INVITE. Headers holds the headers that
+// $sip_header() may name (already filtered by the adapter).
+type CallOffered struct {
+	Call      CallID
+	SIPCallID string
+	From      Party
+	To        string // the request URI's user, to pick the identity
+	Headers   map[string]string
+}
+
+// CallSent reports that the INVITE of an outgoing call left, and the
+// Call-ID it carries.
+type CallSent struct {
+	Call      CallID
+	SIPCallID string
+}
+
+// CallProgressed is a provisional response to our INVITE (180, 183).
+type CallProgressed struct {
+	Call   CallID
+	Status int
+}
+
+// CallAnswered is a 2xx to our INVITE: the remote party picked up.
+type CallAnswered struct {
+	Call   CallID
+	Remote Party // the To of the answer, when it names someone
+}
+
+// CallFailed is a final non-2xx answer to our INVITE, or a transport
+// failure (Status 0).
+type CallFailed struct {
+	Call   CallID
+	Status int
+	Reason string
+}
+
+// CallCanceled is the caller's CANCEL of a ringing incoming call. Reason
+// is the Reason header, if any ("SIP;cause=200" means answered elsewhere).
+type CallCanceled struct {
+	Call   CallID
+	Reason string
+}
+
+// CallEnded is the remote party hanging up (BYE), or the dialog dying.
+type CallEnded struct {
+	Call   CallID
+	Reason string
+}
+
+// DTMFReceived is a digit received in a call (RFC 4733 or INFO).
+type DTMFReceived struct {
+	Call  CallID
+	Digit byte
+}
+
+// Registered and RegistrationFailed report the registration of an identity
+// (1-12).
+type Registered struct{ Identity int }
+
+type RegistrationFailed struct {
+	Identity int
+	Status   int
+	Reason   string
+}
+
+func (PoweredOn) event()          {}
+func (NetworkUp) event()          {}
+func (Tick) event()               {}
+func (KeyPressed) event()         {}
+func (NumberDialed) event()       {}
+func (SettingChanged) event()     {}
+func (CallOffered) event()        {}
+func (CallSent) event()           {}
+func (CallProgressed) event()     {}
+func (CallAnswered) event()       {}
+func (CallFailed) event()         {}
+func (CallCanceled) event()       {}
+func (CallEnded) event()          {}
+func (DTMFReceived) event()       {}
+func (Registered) event()         {}
+func (RegistrationFailed) event() {}

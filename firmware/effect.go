@@ -11,7 +11,8 @@ type Render struct{}
 type Dial struct {
 	Call     CallID
 	Target   string // full SIP URI
-	Identity int    // 1-12: whose From and credentials to use
+	From     Party  // our identity as the From header shows it
+	Identity int    // 1-12: whose credentials to use
 }
 
 // Ring answers an incoming call with 180 Ringing.

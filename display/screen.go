@@ -1,0 +1,135 @@
+// Package display draws the handset as data: a Frame of styled cells and
+// the keys they stand for, and its plain-text rendering for golden tests.
+// It is pure; display/term puts a Frame on a real terminal.
+package display
+
+import (
+	"fmt"
+	"strings"
+
+	"phonesim/firmware"
+)
+
+// ScreenLines returns the text of the phone's display area (not the whole
+// handset): what a user reads on the LCD in the current state.
+func ScreenLines(v firmware.View) []string {
+	if c, ok := activeCall(v); ok {
+		return callLines(v, c)
+	}
+	if v.Digits != "" || v.Hook != firmware.OnHook && len(v.Calls) == 0 {
+		return []string{"Dial:", v.Digits + "_"}
+	}
+	switch v.Screen {
+	case firmware.ScreenMissed, firmware.ScreenReceived, firmware.ScreenDialed:
+		return listLines(v)
+	}
+	lines := []string{v.Now.Format("Mon 2 Jan 2006"), v.Now.Format("15:04")}
+	var marks []string
+	if v.DND {
+		marks = append(marks, "DND")
+	}
+	if v.Redirect != "" {
+		marks = append(marks, "Fwd "+v.Redirect+": "+v.RedirectTo)
+	}
+	if v.Missed > 0 {
+		marks = append(marks, fmt.Sprintf("%d missed", v.Missed))
+	}
+	if len(marks) > 0 {
+		lines = append(lines, strings.Join(marks, "  "))
+	}
+	if v.Message != "" {
+		lines = append(lines, v.Message)
+	}
+	return lines
+}
+
+func activeCall(v firmware.View) (firmware.CallView, bool) {
+	for _, c := range v.Calls {
+		if c.ID == v.Active && c.State != firmware.Dialing {
+			return c, true
+		}
+	}
+	for _, c := range v.Calls {
+		if c.State == firmware.Ringing && c.Direction == firmware.Incoming {
+			return c, true
+		}
+	}
+	return firmware.CallView{}, false
+}
+
+func callLines(v firmware.View, c firmware.CallView) []string {
+	who := c.Remote.Display
+	if who == "" {
+		who = userOf(c.Remote.URI)
+	}
+	var state string
+	switch c.State {
+	case firmware.Calling:
+		state = "Calling..."
+	case firmware.Ringing:
+		if c.Direction == firmware.Incoming {
+			state = "Incoming call"
+		} else {
+			state = "Ringing..."
+		}
+	case firmware.EarlyMedia:
+		state = "Early media"
+	case firmware.Connected:
+		state = "Connected " + Timer(c.Seconds)
+		if c.Muted {
+			state += " (muted)"
+		}
+	case firmware.OnHold:
+		state = "On hold " + Timer(c.Seconds)
+	case firmware.Ended:
+		state = "Call ended"
+	}
+	lines := []string{state, who, c.Remote.URI}
+	if n := len(v.Calls); n > 1 {
+		lines = append(lines, fmt.Sprintf("%d calls", n))
+	}
+	if v.Message != "" {
+		lines = append(lines, v.Message)
+	}
+	return lines
+}
+
+func listLines(v firmware.View) []string {
+	title := map[firmware.Screen]string{
+		firmware.ScreenMissed:   "Missed calls",
+		firmware.ScreenReceived: "Received calls",
+		firmware.ScreenDialed:   "Dialed calls",
+	}[v.Screen]
+	lines := []string{fmt.Sprintf("%s (%d)", title, len(v.List))}
+	if len(v.List) == 0 {
+		return append(lines, "(empty)")
+	}
+	for i, e := range v.List {
+		mark := "  "
+		if i == v.ListCursor {
+			mark = "> "
+		}
+		who := e.Remote.Display
+		if who == "" {
+			who = userOf(e.Remote.URI)
+		}
+		lines = append(lines, mark+e.When.Format("02/01 15:04")+" "+who)
+	}
+	return lines
+}
+
+// Timer formats a call duration as m:ss or h:mm:ss.
+func Timer(sec int) string {
+	if sec >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", sec/3600, sec/60%60, sec%60)
+	}
+	return fmt.Sprintf("%d:%02d", sec/60, sec%60)
+}
+
+func userOf(uri string) string {
+	u := strings.TrimPrefix(strings.TrimPrefix(uri, "sips:"), "sip:")
+	if at := strings.IndexByte(u, '@'); at >= 0 {
+		return u[:at]
+	}
+	return u
+}

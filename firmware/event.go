@@ -39,7 +39,7 @@ type Tick struct{ Now time.Time }
 const TickInterval = 100 * time.Millisecond
 
 // ticksPerSecond converts settings in seconds into tick counts.
-const ticksPerSecond = int(time.Second / TickInterval)
+const ticksPerSecond = int64(time.Second / TickInterval)
 
 // KeyPressed is a key going down (keyboard, click, remote control).
 type KeyPressed struct{ Key keypad.Key }

@@ -164,7 +164,7 @@ func Default(name string) (string, bool) {
 	}
 	switch base {
 	case "fkey":
-		if idx == 0 {
+		if idx < 4 { // one line key per default call appearance
 			return "line", true
 		}
 		return "none", true

@@ -1,0 +1,621 @@
+package firmware
+
+import (
+	"strconv"
+	"strings"
+)
+
+func (p *Phone) find(id CallID) *call {
+	if id == "" {
+		return nil
+	}
+	for i := range p.calls {
+		if p.calls[i].id == id {
+			return &p.calls[i]
+		}
+	}
+	return nil
+}
+
+// busy counts the appearances in use (ended calls do not count).
+func (p *Phone) busy() int {
+	n := 0
+	for i := range p.calls {
+		if p.calls[i].id != "" && p.calls[i].state != Ended {
+			n++
+		}
+	}
+	return n
+}
+
+// alloc takes a free appearance, or returns nil when all are in use. An
+// ended call still on the display gives way.
+func (p *Phone) alloc(id CallID, dir Direction) *call {
+	if p.busy() >= p.maxCalls {
+		return nil
+	}
+	var slot *call
+	for i := range p.calls[:p.maxCalls] {
+		if p.calls[i].id == "" {
+			slot = &p.calls[i]
+			break
+		}
+	}
+	if slot == nil {
+		for i := range p.calls[:p.maxCalls] {
+			if p.calls[i].state == Ended {
+				slot = &p.calls[i]
+				break
+			}
+		}
+	}
+	if slot == nil {
+		return nil
+	}
+	p.seq++
+	*slot = call{id: id, dir: dir, seq: p.seq, since: p.ticks, key: -1, identity: p.activeIdentity()}
+	return slot
+}
+
+func (p *Phone) free(c *call) {
+	id := c.id
+	*c = call{}
+	if p.active == id {
+		p.active = ""
+		p.pickActive()
+	}
+	if p.transferring == id {
+		p.transferring = ""
+		p.ndigits = 0
+	}
+	p.assignLineKeys()
+}
+
+// pickActive makes the newest live call active when the active one went.
+func (p *Phone) pickActive() {
+	var best *call
+	for i := range p.calls {
+		c := &p.calls[i]
+		if c.id == "" || c.state == Ended || (c.state == Ringing && c.dir == Incoming) || c.state == OnHold {
+			continue
+		}
+		if best == nil || c.seq > best.seq {
+			best = c
+		}
+	}
+	if best != nil {
+		p.active = best.id
+	}
+}
+
+// ordered returns the calls in use, oldest first.
+func (p *Phone) ordered() []*call {
+	var cs []*call
+	for i := range p.calls {
+		if p.calls[i].id != "" {
+			cs = append(cs, &p.calls[i])
+		}
+	}
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].seq < cs[j-1].seq; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+	return cs
+}
+
+// ringing returns the oldest incoming call that is alerting.
+func (p *Phone) ringing() *call {
+	var best *call
+	for i := range p.calls {
+		c := &p.calls[i]
+		if c.id != "" && c.state == Ringing && c.dir == Incoming && (best == nil || c.seq < best.seq) {
+			best = c
+		}
+	}
+	return best
+}
+
+// dialingCall returns the appearance collecting digits, if any.
+func (p *Phone) dialingCall() *call {
+	for i := range p.calls {
+		if p.calls[i].id != "" && p.calls[i].state == Dialing {
+			return &p.calls[i]
+		}
+	}
+	return nil
+}
+
+// live reports whether the call needs the audio path (so the phone must
+// be off-hook).
+func (c *call) live() bool {
+	switch c.state {
+	case Calling, EarlyMedia, Connected:
+		return true
+	case Ringing:
+		return c.dir == Outgoing
+	}
+	return false
+}
+
+func (p *Phone) setState(c *call, s CallState) {
+	c.state = s
+	c.since = p.ticks
+	if s == Connected && c.connected == 0 {
+		c.connected = p.ticks
+	}
+	p.syncLEDs()
+	p.render()
+}
+
+// end finishes a call: it stays on the display as Ended for a moment.
+func (p *Phone) end(c *call, why string) {
+	wasConnected := c.state == Connected || c.state == OnHold
+	c.state = Ended
+	c.since = p.ticks
+	c.deadline = 0
+	if wasConnected {
+		p.fire("action_disconnected_url", c, "")
+	}
+	if p.active == c.id {
+		p.active = ""
+		p.pickActive()
+	}
+	if p.transferring == c.id {
+		p.transferring = ""
+		p.ndigits = 0
+	}
+	if why != "" {
+		p.say(why)
+	}
+	p.assignLineKeys()
+	p.syncLEDs()
+	p.afterCallEnd()
+	p.render()
+}
+
+// afterCallEnd puts the phone on hook when nothing needs the audio path
+// any more and the user is not holding the handset (hands-free and
+// headset calls end by themselves, as on a desk phone).
+func (p *Phone) afterCallEnd() {
+	if p.hook == OnHook || p.hook == Handset {
+		return
+	}
+	for i := range p.calls {
+		if p.calls[i].id != "" && (p.calls[i].live() || p.calls[i].state == Dialing) {
+			return
+		}
+	}
+	p.setHook(OnHook)
+}
+
+func (p *Phone) setHook(h Hook) {
+	if h == p.hook {
+		return
+	}
+	was := p.hook
+	p.hook = h
+	switch {
+	case was == OnHook:
+		p.fire("action_offhook_url", p.find(p.active), "")
+	case h == OnHook:
+		p.fire("action_onhook_url", p.find(p.active), "")
+	}
+	p.render()
+}
+
+// offHook takes the phone off hook for a call if it is not already.
+func (p *Phone) offHook() {
+	if p.hook == OnHook {
+		p.setHook(HandsFree)
+	}
+}
+
+// --- incoming calls ---
+
+func (p *Phone) offered(e CallOffered) {
+	if e.Call == "" || p.find(e.Call) != nil {
+		return
+	}
+	who := e.From.URI
+	if p.dnd {
+		p.emit(Reject{Call: e.Call, Status: 480, Reason: "Do Not Disturb"})
+		p.logf(Info, "call from "+who+" rejected: DND")
+		return
+	}
+	if p.redirect == "all" {
+		target := p.targetURI(p.s.Get("redirect_number"), p.identityFor(e.To))
+		p.emit(Redirect{Call: e.Call, Status: 302, Target: target})
+		p.logf(Info, "call from "+who+" redirected to "+target)
+		return
+	}
+	full := p.busy() >= p.maxCalls
+	if !full && !p.s.On("call_waiting") {
+		for i := range p.calls {
+			if p.calls[i].id != "" && p.calls[i].state != Ended {
+				full = true
+			}
+		}
+	}
+	if full {
+		if p.redirect == "busy" {
+			target := p.targetURI(p.s.Get("redirect_busy_number"), p.identityFor(e.To))
+			p.emit(Redirect{Call: e.Call, Status: 302, Target: target})
+			p.logf(Info, "call from "+who+" redirected (busy) to "+target)
+			return
+		}
+		p.emit(Reject{Call: e.Call, Status: 486, Reason: "Busy Here"})
+		p.logf(Info, "call from "+who+" rejected: busy")
+		return
+	}
+	c := p.alloc(e.Call, Incoming)
+	c.sipCallID = e.SIPCallID
+	c.remote = e.From
+	c.identity = p.identityFor(e.To)
+	c.headers = e.Headers
+	c.state = Ringing
+	c.alerted = true
+	if p.redirect == "time" {
+		c.deadline = p.ticks + int64(p.s.Int("redirect_time", 20))*ticksPerSecond
+	}
+	p.screen = ScreenIdle
+	p.assignLineKeys()
+	p.emit(Ring{Call: c.id})
+	p.logf(Info, "incoming call from "+displayOf(c.remote))
+	p.fire("action_incoming_url", c, "")
+	p.syncLEDs()
+	p.render()
+	if p.s.On("user_auto_connect" + strconv.Itoa(c.identity)) {
+		p.answer(c)
+	}
+}
+
+// identityFor picks the identity an incoming call is for by the user part
+// of the request URI.
+func (p *Phone) identityFor(user string) int {
+	for i := 1; i <= len(p.regs)-1; i++ {
+		if u := p.s.Get("user_name" + strconv.Itoa(i)); u != "" && u == user {
+			return i
+		}
+	}
+	return p.activeIdentity()
+}
+
+func (p *Phone) answer(c *call) {
+	if c == nil || c.state != Ringing || c.dir != Incoming {
+		return
+	}
+	p.holdOthers(c)
+	p.offHook()
+	c.deadline = 0
+	p.active = c.id
+	p.emit(Answer{Call: c.id})
+	p.setState(c, Connected)
+	p.logf(Info, "call with "+displayOf(c.remote)+" connected")
+	p.remember(&p.received, c.remote)
+	p.fire("action_connected_url", c, "")
+}
+
+// holdOthers puts every other connected call on hold, so one call has the
+// audio path.
+func (p *Phone) holdOthers(keep *call) {
+	for i := range p.calls {
+		o := &p.calls[i]
+		if o != keep && o.id != "" && o.state == Connected {
+			p.hold(o)
+		}
+	}
+	if d := p.dialingCall(); d != nil && d != keep {
+		p.free(d)
+		p.ndigits = 0
+	}
+}
+
+func (p *Phone) reject(c *call, status int, reason string) {
+	p.emit(Reject{Call: c.id, Status: status, Reason: reason})
+	p.logf(Info, "call from "+displayOf(c.remote)+" rejected ("+strconv.Itoa(status)+")")
+	p.free(c)
+	p.syncLEDs()
+	p.render()
+}
+
+func (p *Phone) canceled(e CallCanceled) {
+	c := p.find(e.Call)
+	if c == nil || c.state == Ended {
+		return
+	}
+	c.cancel = e.Reason
+	if c.dir == Incoming && c.state == Ringing {
+		if strings.Contains(strings.ReplaceAll(strings.ToLower(e.Reason), " ", ""), "cause=200") {
+			p.logf(Info, "call from "+displayOf(c.remote)+" answered elsewhere")
+			p.remember(&p.received, c.remote)
+		} else {
+			p.logf(Info, "missed call from "+displayOf(c.remote))
+			p.remember(&p.missed, c.remote)
+			p.missedUnseen++
+			p.fire("action_missed_url", c, "")
+		}
+	}
+	p.end(c, "")
+}
+
+// --- outgoing calls ---
+
+// startDialing opens an appearance collecting digits.
+func (p *Phone) startDialing() *call {
+	if d := p.dialingCall(); d != nil {
+		return d
+	}
+	p.holdOthers(nil)
+	c := p.alloc(p.nextCallID(), Outgoing)
+	if c == nil {
+		p.say("No free line")
+		p.render()
+		return nil
+	}
+	c.state = Dialing
+	p.active = c.id
+	p.ndigits = 0
+	p.lastDigitAt = p.ticks
+	p.screen = ScreenIdle
+	p.assignLineKeys()
+	p.syncLEDs()
+	p.render()
+	return c
+}
+
+func (p *Phone) nextCallID() CallID {
+	return CallID("out-" + strconv.Itoa(p.seq+1))
+}
+
+// send dials what was collected.
+func (p *Phone) send() {
+	number := string(p.digits[:p.ndigits])
+	p.ndigits = 0
+	if number == "" {
+		return
+	}
+	if p.transferring != "" {
+		p.transfer(number)
+		return
+	}
+	p.dial(number)
+}
+
+func (p *Phone) dialNumber(number string) {
+	number = strings.TrimSpace(number)
+	if number == "" || len(number) > len(p.digits) {
+		p.logf(Warning, "dial: bad number")
+		return
+	}
+	p.dial(number)
+}
+
+// dial places a call to number on the dialing appearance (or a new one).
+func (p *Phone) dial(number string) {
+	c := p.dialingCall()
+	if c == nil {
+		if c = p.startDialing(); c == nil {
+			return
+		}
+	}
+	p.ndigits = 0
+	c.remote = Party{URI: p.targetURI(number, c.identity)}
+	p.active = c.id
+	p.offHook()
+	p.emit(Dial{Call: c.id, Target: c.remote.URI, Identity: c.identity,
+		From: Party{URI: p.localURI(c.identity), Display: p.s.Get("user_realname" + strconv.Itoa(c.identity))}})
+	p.setState(c, Calling)
+	p.lastDialed = number
+	p.remember(&p.dialed, c.remote)
+	p.logf(Info, "calling "+c.remote.URI)
+	p.fire("action_outgoing_url", c, "")
+}
+
+func (p *Phone) progressed(e CallProgressed) {
+	c := p.find(e.Call)
+	if c == nil || c.dir != Outgoing || (c.state != Calling && c.state != Ringing) {
+		return
+	}
+	switch {
+	case e.Status == 180 || e.Status == 182 || e.Status == 181:
+		if c.state == Calling {
+			p.ring(c)
+		}
+	case e.Status == 183:
+		c.alerted = true
+		p.setState(c, EarlyMedia)
+	}
+}
+
+// ring moves an outgoing call to Ringing: the remote alerts.
+func (p *Phone) ring(c *call) {
+	c.alerted = true
+	p.setState(c, Ringing)
+	p.logf(Info, c.remote.URI+" is ringing")
+}
+
+func (p *Phone) answered(e CallAnswered) {
+	c := p.find(e.Call)
+	if c == nil || c.dir != Outgoing {
+		return
+	}
+	switch c.state {
+	case Calling:
+		// A 200 may be the first response we see (provisional ones can be
+		// lost or reordered): the call still passes through Ringing.
+		p.ring(c)
+	case Ringing, EarlyMedia:
+	default:
+		return
+	}
+	if e.Remote.Display != "" {
+		c.remote.Display = e.Remote.Display
+	}
+	p.setState(c, Connected)
+	p.logf(Info, "call with "+displayOf(c.remote)+" connected")
+	p.fire("action_connected_url", c, "")
+}
+
+func (p *Phone) failed(e CallFailed) {
+	c := p.find(e.Call)
+	if c == nil || c.dir != Outgoing || (c.state != Calling && c.state != Ringing && c.state != EarlyMedia) {
+		return
+	}
+	why := failText(e.Status)
+	p.logf(Info, "call to "+c.remote.URI+" failed: "+strconv.Itoa(e.Status)+" "+e.Reason)
+	p.end(c, why)
+}
+
+func failText(status int) string {
+	switch status {
+	case 0:
+		return "Network error"
+	case 404:
+		return "Not found"
+	case 408:
+		return "No answer"
+	case 480:
+		return "Not available"
+	case 486, 600:
+		return "Busy"
+	case 487:
+		return "Canceled"
+	case 488:
+		return "Not acceptable"
+	case 603:
+		return "Declined"
+	}
+	return "Failed (" + strconv.Itoa(status) + ")"
+}
+
+func (p *Phone) ended(e CallEnded) {
+	c := p.find(e.Call)
+	if c == nil || c.state == Ended {
+		return
+	}
+	if c.dir == Incoming && c.state == Ringing {
+		p.canceled(CallCanceled{Call: e.Call, Reason: e.Reason})
+		return
+	}
+	p.logf(Info, "call with "+displayOf(c.remote)+" ended by the remote party")
+	p.end(c, "Call ended")
+}
+
+// hangup ends a call from our side.
+func (p *Phone) hangup(c *call) {
+	if c == nil {
+		return
+	}
+	switch {
+	case c.state == Dialing:
+		p.free(c)
+		p.ndigits = 0
+		p.syncLEDs()
+		p.render()
+		return
+	case c.state == Ringing && c.dir == Incoming:
+		p.reject(c, 486, "Busy Here")
+		return
+	case c.state == Ended:
+		return
+	}
+	p.emit(Hangup{Call: c.id})
+	p.logf(Info, "hung up the call with "+displayOf(c.remote))
+	p.end(c, "Call ended")
+}
+
+func (p *Phone) hold(c *call) {
+	if c == nil || c.state != Connected {
+		return
+	}
+	p.emit(HoldCall{Call: c.id})
+	p.setState(c, OnHold)
+	p.fire("action_hold", c, "")
+}
+
+func (p *Phone) resume(c *call) {
+	if c == nil || c.state != OnHold {
+		return
+	}
+	p.holdOthers(c)
+	p.offHook()
+	p.emit(ResumeCall{Call: c.id})
+	p.active = c.id
+	p.setState(c, Connected)
+	p.fire("action_unhold", c, "")
+}
+
+func (p *Phone) transfer(number string) {
+	c := p.find(p.transferring)
+	p.transferring = ""
+	if c == nil || (c.state != Connected && c.state != OnHold) {
+		return
+	}
+	target := p.targetURI(number, c.identity)
+	p.emit(TransferCall{Call: c.id, Target: target})
+	p.logf(Info, "transferring "+displayOf(c.remote)+" to "+target)
+	p.fire("action_transfer", c, "")
+	p.fire("action_blind_transfer", c, "")
+	p.render()
+}
+
+func (p *Phone) setDND(on bool) {
+	if on == p.dnd {
+		return
+	}
+	p.dnd = on
+	if on {
+		_ = p.s.Set("dnd_mode", "on")
+		p.logf(Info, "DND on")
+		p.fire("action_dnd_on_url", nil, "")
+	} else {
+		_ = p.s.Set("dnd_mode", "off")
+		p.logf(Info, "DND off")
+		p.fire("action_dnd_off_url", nil, "")
+	}
+	p.syncLEDs()
+	p.render()
+}
+
+func (p *Phone) setRedirect(mode string) {
+	if mode == p.redirect {
+		return
+	}
+	was := p.redirect
+	p.redirect = mode
+	if mode == "" {
+		_ = p.s.Set("redirect_event", "none")
+	} else {
+		_ = p.s.Set("redirect_event", mode)
+	}
+	switch {
+	case mode != "" && was == "":
+		p.logf(Info, "redirection on ("+mode+") to "+p.redirectTarget(mode))
+		p.fire("action_redirection_on_url", nil, "")
+	case mode == "":
+		p.logf(Info, "redirection off")
+		p.fire("action_redirection_off_url", nil, "")
+	default:
+		p.logf(Info, "redirection mode "+mode+" to "+p.redirectTarget(mode))
+	}
+	p.syncLEDs()
+	p.render()
+}
+
+// remember adds a party to a call list, newest first.
+func (p *Phone) remember(list *[]ListEntry, who Party) {
+	*list = append(*list, ListEntry{})
+	copy((*list)[1:], *list)
+	(*list)[0] = ListEntry{Remote: who, When: p.now}
+	if len(*list) > maxListEntries {
+		*list = (*list)[:maxListEntries]
+	}
+}
+
+func displayOf(who Party) string {
+	if who.Display != "" {
+		return strconv.Quote(who.Display) + " <" + who.URI + ">"
+	}
+	return who.URI
+}

@@ -1,0 +1,446 @@
+// Package firmware is the phone's core: a deterministic state machine in
+// the style of etcd's raft. Step takes an Event (a key press, a SIP
+// message translated by the SIP adapter, a clock tick) and returns the
+// Effects the adapters must carry out. It does no I/O, reads no clock and
+// starts no goroutine; the same settings and events always give the same
+// effects.
+package firmware
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"phonesim/keypad"
+	"phonesim/provisioning"
+)
+
+// MaxAppearances is the most call appearances a phone has (max_calls is
+// capped at it).
+const MaxAppearances = 12
+
+// maxListEntries caps each call list.
+const maxListEntries = 100
+
+// messageTicks is how long a transient notice stays (3 s).
+const messageTicks = 3 * ticksPerSecond
+
+// endedTicks is how long an ended call stays on the display (2 s).
+const endedTicks = 2 * ticksPerSecond
+
+// Phone is one desk phone's state. It is not safe for concurrent use: one
+// goroutine owns it and feeds it events.
+type Phone struct {
+	s *provisioning.Settings
+
+	ticks  int64
+	now    time.Time
+	netIP  string
+	port   int
+	booted bool
+
+	hook     Hook
+	dnd      bool
+	redirect string // "", "all", "busy", "time"
+	volume   int
+
+	calls    [MaxAppearances]call
+	maxCalls int
+	seq      int // orders calls by creation, names outgoing ones
+	active   CallID
+
+	digits       [128]byte
+	ndigits      int
+	lastDigitAt  int64
+	transferring CallID // a blind transfer is collecting its target
+
+	message      string
+	messageUntil int64
+
+	screen                   Screen
+	cursor                   int
+	missed, received, dialed []ListEntry
+	missedUnseen             int
+	lastDialed               string
+
+	keys    []fkey
+	modules int
+
+	regs [provisioning.MaxIdentities + 1]regState
+
+	out []Effect // effects of the Step in progress
+}
+
+type regState struct {
+	registered bool
+	err        string
+}
+
+// call is one call appearance. A zero ID means the slot is free.
+type call struct {
+	id        CallID
+	sipCallID string
+	state     CallState
+	dir       Direction
+	remote    Party
+	identity  int
+	seq       int   // creation order
+	since     int64 // tick of the last state change
+	connected int64 // tick the call was connected
+	seconds   int   // connected seconds, last rendered
+	muted     bool
+	alerted   bool  // we (or the remote) rang: a Ringing state was passed
+	deadline  int64 // redirect-on-time deadline (0 = none)
+	headers   map[string]string
+	cancel    string // Reason of a CANCEL
+	key       int    // line key index showing this call, -1 none
+}
+
+// New returns a phone configured by s. s is copied; later changes come as
+// SettingChanged events.
+func New(s *provisioning.Settings) *Phone {
+	p := &Phone{s: s.Clone(), volume: 8}
+	p.configure()
+	p.dnd = p.s.On("dnd_mode")
+	p.redirect = redirectMode(p.s.Get("redirect_event"))
+	return p
+}
+
+// configure reads the settings that shape the phone: appearances,
+// function keys, modules.
+func (p *Phone) configure() {
+	p.maxCalls = clamp(p.s.Int("max_calls", 4), 1, MaxAppearances)
+	p.modules = clamp(p.s.Int("expansion_modules", 0), 0, keypad.MaxModules)
+	n := keypad.BaseFunctionKeys + p.modules*keypad.ModuleKeys
+	p.keys = make([]fkey, n)
+	for i := range p.keys {
+		p.keys[i] = parseFkey(p.s.Get("fkey"+strconv.Itoa(i)), p.s.Get("fkey_label"+strconv.Itoa(i)))
+	}
+	p.assignLineKeys()
+}
+
+// Settings returns a copy of the settings in force.
+func (p *Phone) Settings() *provisioning.Settings { return p.s.Clone() }
+
+// Step applies one event and returns what the adapters must do.
+func (p *Phone) Step(ev Event) []Effect {
+	p.out = nil
+	switch e := ev.(type) {
+	case PoweredOn:
+		p.powerOn()
+	case NetworkUp:
+		p.netIP, p.port = e.IP, e.Port
+		p.logf(Info, "SIP listening on "+e.IP+":"+strconv.Itoa(e.Port))
+		p.render()
+	case Tick:
+		p.tick(e)
+	case KeyPressed:
+		p.press(e.Key)
+	case NumberDialed:
+		p.dialNumber(e.Number)
+	case SettingChanged:
+		p.setting(e.Name, e.Value)
+	case CallOffered:
+		p.offered(e)
+	case CallSent:
+		if c := p.find(e.Call); c != nil {
+			c.sipCallID = e.SIPCallID
+		}
+	case CallProgressed:
+		p.progressed(e)
+	case CallAnswered:
+		p.answered(e)
+	case CallFailed:
+		p.failed(e)
+	case CallCanceled:
+		p.canceled(e)
+	case CallEnded:
+		p.ended(e)
+	case DTMFReceived:
+		if c := p.find(e.Call); c != nil {
+			p.logf(Info, "DTMF received: "+string(e.Digit))
+		}
+	case Registered:
+		if e.Identity >= 1 && e.Identity <= provisioning.MaxIdentities {
+			p.regs[e.Identity] = regState{registered: true}
+			p.logf(Info, "identity "+strconv.Itoa(e.Identity)+" registered")
+			p.fire("action_registered_url", nil, "")
+			p.render()
+		}
+	case RegistrationFailed:
+		if e.Identity >= 1 && e.Identity <= provisioning.MaxIdentities {
+			p.regs[e.Identity] = regState{err: strconv.Itoa(e.Status) + " " + e.Reason}
+			p.logf(Warning, "identity "+strconv.Itoa(e.Identity)+" registration failed: "+strconv.Itoa(e.Status)+" "+e.Reason)
+			p.fire("action_reg_failed", nil, "")
+			p.render()
+		}
+	}
+	return p.out
+}
+
+func (p *Phone) emit(e Effect) { p.out = append(p.out, e) }
+
+// render asks for a redraw, once per Step.
+func (p *Phone) render() {
+	for _, e := range p.out {
+		if _, ok := e.(Render); ok {
+			return
+		}
+	}
+	p.emit(Render{})
+}
+
+func (p *Phone) logf(l Level, msg string) { p.emit(Log{Level: l, Message: msg}) }
+
+func (p *Phone) powerOn() {
+	if p.booted {
+		return
+	}
+	p.booted = true
+	p.logf(Info, "phonesim "+p.s.Get("phone_type")+" "+p.s.Get("mac")+" started")
+	p.fire("action_setup_url", nil, "")
+	for i, k := range p.keys {
+		if k.led != (LED{}) {
+			p.emit(SetLED{Index: i, LED: k.led})
+		}
+	}
+	p.render()
+}
+
+func (p *Phone) tick(t Tick) {
+	p.ticks++
+	oldMinute := p.now.Truncate(time.Minute)
+	p.now = t.Now
+	changed := !p.now.Truncate(time.Minute).Equal(oldMinute)
+	if p.message != "" && p.ticks >= p.messageUntil {
+		p.message = ""
+		changed = true
+	}
+	for i := range p.calls {
+		c := &p.calls[i]
+		if c.id == "" {
+			continue
+		}
+		switch {
+		case c.state == Ended && p.ticks-c.since >= endedTicks:
+			p.free(c)
+			changed = true
+		case c.state == Connected || c.state == OnHold:
+			if s := int((p.ticks - c.connected) / ticksPerSecond); s != c.seconds {
+				c.seconds = s
+				changed = true
+			}
+		case c.state == Ringing && c.dir == Incoming && c.deadline > 0 && p.ticks >= c.deadline:
+			target := p.targetURI(p.s.Get("redirect_time_number"), c.identity)
+			p.emit(Redirect{Call: c.id, Status: 302, Target: target})
+			p.logf(Info, "call from "+c.remote.URI+" redirected after "+p.s.Get("redirect_time")+" s to "+target)
+			p.free(c)
+			p.syncLEDs()
+			changed = true
+		}
+	}
+	if p.ndigits > 0 && p.transferring == "" {
+		if secs, err := strconv.Atoi(p.s.Get("auto_dial")); err == nil && secs > 0 &&
+			p.ticks-p.lastDigitAt >= int64(secs)*ticksPerSecond {
+			p.send()
+			return
+		}
+	}
+	if changed {
+		p.render()
+	}
+}
+
+func (p *Phone) setting(name, value string) {
+	if err := p.s.Set(name, value); err != nil {
+		p.logf(Warning, "setting refused: "+err.Error())
+		return
+	}
+	switch {
+	case name == "dnd_mode":
+		p.setDND(p.s.On("dnd_mode"))
+	case name == "redirect_event":
+		p.setRedirect(redirectMode(value))
+	case strings.HasPrefix(name, "fkey"), name == "max_calls", name == "expansion_modules":
+		p.configure()
+		p.syncLEDs()
+	}
+	p.render()
+}
+
+// View returns a snapshot of what the phone shows.
+func (p *Phone) View() View {
+	v := View{
+		Now:        p.now,
+		Hook:       p.hook,
+		DND:        p.dnd,
+		Redirect:   p.redirect,
+		Active:     p.active,
+		Digits:     string(p.digits[:p.ndigits]),
+		Message:    p.message,
+		Screen:     p.screen,
+		ListCursor: p.cursor,
+		Modules:    p.modules,
+		Volume:     p.volume,
+		Missed:     p.missedUnseen,
+	}
+	if p.redirect != "" {
+		v.RedirectTo = p.redirectTarget(p.redirect)
+	}
+	for i := 1; i <= provisioning.MaxIdentities; i++ {
+		if id, ok := p.identityView(i); ok {
+			v.Identities = append(v.Identities, id)
+		}
+	}
+	v.Identity, _ = p.identityView(p.activeIdentity())
+	for _, c := range p.ordered() {
+		v.Calls = append(v.Calls, CallView{
+			ID: c.id, SIPCallID: c.sipCallID, State: c.state, Direction: c.dir,
+			Remote: c.remote, Seconds: c.seconds, Muted: c.muted, Identity: c.identity,
+		})
+	}
+	if l := p.list(); l != nil {
+		v.List = append([]ListEntry(nil), l...)
+	}
+	for i, sk := range p.softkeys() {
+		v.Softkeys[i] = sk.label
+	}
+	v.Keys = make([]KeyView, len(p.keys))
+	for i, k := range p.keys {
+		v.Keys[i] = KeyView{Label: k.label, LED: k.led, Kind: k.kind}
+	}
+	return v
+}
+
+func (p *Phone) identityView(i int) (IdentityView, bool) {
+	user := p.s.Get("user_name" + strconv.Itoa(i))
+	if user == "" || !p.s.On("user_active"+strconv.Itoa(i)) {
+		return IdentityView{}, false
+	}
+	host := p.s.Get("user_host" + strconv.Itoa(i))
+	id := IdentityView{Index: i, User: user, Host: host, Display: p.s.Get("user_realname" + strconv.Itoa(i))}
+	if host == "" {
+		id.Registered = p.netIP != ""
+	} else {
+		id.Registered = p.regs[i].registered
+		id.RegError = p.regs[i].err
+	}
+	return id, true
+}
+
+// activeIdentity is the identity the next outgoing call uses: the active
+// call's, else the first configured one.
+func (p *Phone) activeIdentity() int {
+	if c := p.find(p.active); c != nil && c.identity > 0 {
+		return c.identity
+	}
+	for i := 1; i <= provisioning.MaxIdentities; i++ {
+		if p.s.Get("user_name"+strconv.Itoa(i)) != "" && p.s.On("user_active"+strconv.Itoa(i)) {
+			return i
+		}
+	}
+	return 1
+}
+
+// localURI is the SIP URI of identity i.
+func (p *Phone) localURI(i int) string {
+	user := p.s.Get("user_name" + strconv.Itoa(i))
+	host := p.s.Get("user_host" + strconv.Itoa(i))
+	if host == "" {
+		host = p.hostPort()
+	}
+	if user == "" {
+		return "sip:" + host
+	}
+	return "sip:" + user + "@" + host
+}
+
+func (p *Phone) hostPort() string {
+	ip := p.netIP
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
+	if p.port == 0 || p.port == 5060 {
+		return ip
+	}
+	return ip + ":" + strconv.Itoa(p.port)
+}
+
+// targetURI turns what the user dialed into a SIP URI: a full sip: URI as
+// is; user@host gets "sip:"; four groups of digits separated by "*" are an
+// IP address (a fifth group is the port), as snom phones dial IPs; any
+// other number goes to the identity's host (for a local identity: this
+// phone's own IP, port 5060).
+func (p *Phone) targetURI(number string, identity int) string {
+	n := strings.TrimSpace(number)
+	lower := strings.ToLower(n)
+	if strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:") {
+		return n
+	}
+	if strings.Contains(n, "@") {
+		return "sip:" + n
+	}
+	if ip, ok := starIP(n); ok {
+		return "sip:" + ip
+	}
+	host := p.s.Get("user_host" + strconv.Itoa(identity))
+	if host == "" {
+		host = p.netIP
+		if host == "" {
+			host = "127.0.0.1"
+		}
+	}
+	return "sip:" + n + "@" + host
+}
+
+// starIP reads "127*0*0*1" or "127*0*0*1*5062" as an IP address and port.
+func starIP(n string) (string, bool) {
+	parts := strings.Split(n, "*")
+	if len(parts) != 4 && len(parts) != 5 {
+		return "", false
+	}
+	for i, part := range parts {
+		v, err := strconv.Atoi(part)
+		if err != nil || v < 0 || (i < 4 && v > 255) || (i == 4 && (v < 1 || v > 65535)) {
+			return "", false
+		}
+	}
+	s := strings.Join(parts[:4], ".")
+	if len(parts) == 5 {
+		s += ":" + parts[4]
+	}
+	return s, true
+}
+
+func redirectMode(v string) string {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "all", "busy", "time":
+		return strings.ToLower(strings.TrimSpace(v))
+	}
+	return ""
+}
+
+func (p *Phone) redirectTarget(mode string) string {
+	switch mode {
+	case "busy":
+		return p.s.Get("redirect_busy_number")
+	case "time":
+		return p.s.Get("redirect_time_number")
+	}
+	return p.s.Get("redirect_number")
+}
+
+func (p *Phone) say(msg string) {
+	p.message = msg
+	p.messageUntil = p.ticks + messageTicks
+}
+
+func clamp(v, lo, hi int) int {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
+	}
+	return v
+}

@@ -1,0 +1,358 @@
+package firmware
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"phonesim/keypad"
+	"phonesim/provisioning"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testdata/*.txt scenarios")
+
+// start is the wall time of every scenario's first tick.
+var start = time.Date(2026, 3, 5, 9, 4, 0, 0, time.UTC)
+
+// TestScenarios runs testdata/*.txt: each block is a command, a "----"
+// line and the effects it must produce; blocks are separated by a blank
+// line. Run with -rewrite to regenerate the expected output.
+func TestScenarios(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+			runScenario(t, file)
+		})
+	}
+}
+
+func runScenario(t *testing.T, file string) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	r := &runner{t: t}
+	blocks := splitBlocks(string(data))
+	for _, b := range blocks {
+		got := r.exec(b.cmd)
+		out.WriteString(b.cmd + "\n----\n" + got)
+		if !strings.HasSuffix(got, "\n") && got != "" {
+			out.WriteString("\n")
+		}
+		out.WriteString("\n")
+		if !*rewrite && strings.TrimSpace(got) != strings.TrimSpace(b.want) {
+			t.Errorf("%s:%d: %s\n got:\n%s\nwant:\n%s", file, b.line, b.cmd, got, b.want)
+		}
+	}
+	if *rewrite {
+		if err := os.WriteFile(file, []byte(strings.TrimRight(out.String(), "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+type block struct {
+	cmd, want string
+	line      int
+}
+
+func splitBlocks(s string) []block {
+	var bs []block
+	lines := strings.Split(s, "\n")
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		b := block{cmd: l, line: i + 1}
+		i++
+		for i < len(lines) && lines[i] != "----" {
+			b.cmd += "\n" + lines[i]
+			i++
+		}
+		i++
+		var want []string
+		for i < len(lines) && strings.TrimSpace(lines[i]) != "" {
+			want = append(want, lines[i])
+			i++
+		}
+		b.want = strings.Join(want, "\n")
+		bs = append(bs, b)
+	}
+	return bs
+}
+
+type runner struct {
+	t   *testing.T
+	p   *Phone
+	now time.Time
+}
+
+func (r *runner) exec(cmd string) string {
+	fields := splitArgs(cmd)
+	if len(fields) == 0 {
+		return ""
+	}
+	args := fields[1:]
+	kv := func(name string) string {
+		for _, a := range args {
+			if k, v, ok := strings.Cut(a, "="); ok && k == name {
+				return v
+			}
+		}
+		return ""
+	}
+	pos := func(i int) string {
+		if i < len(args) {
+			return args[i]
+		}
+		return ""
+	}
+	var effects []Effect
+	step := func(ev Event) {
+		effects = append(effects, r.p.Step(ev)...)
+		if err := checkInvariants(r.p); err != nil {
+			r.t.Fatalf("after %q: %v", cmd, err)
+		}
+	}
+	if fields[0] != "new" && r.p == nil {
+		r.t.Fatalf("%q before new", cmd)
+	}
+	switch fields[0] {
+	case "new":
+		s := provisioning.New()
+		_ = s.Set("user_name1", "100")
+		for _, a := range args {
+			k, v, _ := strings.Cut(a, "=")
+			if err := s.Set(k, v); err != nil {
+				r.t.Fatal(err)
+			}
+		}
+		r.p = New(s)
+		r.now = start
+		step(PoweredOn{})
+		step(NetworkUp{IP: "192.0.2.10", Port: 5060})
+		step(Tick{Now: r.now})
+	case "set":
+		for _, a := range args {
+			k, v, _ := strings.Cut(a, "=")
+			step(SettingChanged{Name: k, Value: v})
+		}
+	case "key":
+		for _, a := range args {
+			k, err := keypad.Parse(a)
+			if err != nil {
+				r.t.Fatal(err)
+			}
+			step(KeyPressed{Key: k})
+		}
+	case "dial":
+		step(NumberDialed{Number: pos(0)})
+	case "offer":
+		from := Party{URI: kv("uri"), Display: kv("name")}
+		if u, err := strconv.Unquote(`"` + from.Display + `"`); err == nil {
+			from.Display = u // lets a scenario write \x1b
+		}
+		h := map[string]string{}
+		for _, a := range args {
+			if k, v, ok := strings.Cut(a, "="); ok && k == "header" {
+				hk, hv, _ := strings.Cut(v, ":")
+				h[hk] = hv
+			}
+		}
+		step(CallOffered{Call: CallID(pos(0)), SIPCallID: pos(0) + "@sip", From: from, To: kv("to"), Headers: h})
+	case "sent":
+		step(CallSent{Call: CallID(pos(0)), SIPCallID: pos(1)})
+	case "progress":
+		n, _ := strconv.Atoi(pos(1))
+		step(CallProgressed{Call: CallID(pos(0)), Status: n})
+	case "answered":
+		step(CallAnswered{Call: CallID(pos(0))})
+	case "failed":
+		n, _ := strconv.Atoi(pos(1))
+		step(CallFailed{Call: CallID(pos(0)), Status: n, Reason: pos(2)})
+	case "cancel":
+		step(CallCanceled{Call: CallID(pos(0)), Reason: kv("reason")})
+	case "bye":
+		step(CallEnded{Call: CallID(pos(0)), Reason: "bye"})
+	case "tick":
+		n := 1
+		if len(args) > 0 {
+			n, _ = strconv.Atoi(args[0])
+		}
+		for i := 0; i < n; i++ {
+			r.now = r.now.Add(TickInterval)
+			step(Tick{Now: r.now})
+		}
+	case "state":
+		return describe(r.p.View())
+	default:
+		r.t.Fatalf("unknown command %q", cmd)
+	}
+	var b strings.Builder
+	for _, e := range effects {
+		b.WriteString(formatEffect(e) + "\n")
+	}
+	return b.String()
+}
+
+// splitArgs splits on spaces, keeping double-quoted parts together.
+func splitArgs(s string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted, any := false, false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			any = true
+		case r == ' ' && !quoted:
+			if any {
+				out = append(out, cur.String())
+			}
+			cur.Reset()
+			any = false
+		default:
+			cur.WriteRune(r)
+			any = true
+		}
+	}
+	if any {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+func formatEffect(e Effect) string {
+	switch e := e.(type) {
+	case Render:
+		return "render"
+	case Dial:
+		return fmt.Sprintf("dial %s %s from %s", e.Call, e.Target, e.From.URI)
+	case Ring:
+		return fmt.Sprintf("ring %s", e.Call)
+	case Answer:
+		return fmt.Sprintf("answer %s", e.Call)
+	case Reject:
+		return fmt.Sprintf("reject %s %d %s", e.Call, e.Status, e.Reason)
+	case Redirect:
+		return fmt.Sprintf("redirect %s %d %s", e.Call, e.Status, e.Target)
+	case Hangup:
+		return fmt.Sprintf("hangup %s", e.Call)
+	case HoldCall:
+		return fmt.Sprintf("hold %s", e.Call)
+	case ResumeCall:
+		return fmt.Sprintf("resume %s", e.Call)
+	case MuteCall:
+		return fmt.Sprintf("mute %s %v", e.Call, e.Muted)
+	case SendDTMF:
+		return fmt.Sprintf("dtmf %s %s", e.Call, e.Digits)
+	case TransferCall:
+		return fmt.Sprintf("transfer %s %s", e.Call, e.Target)
+	case FetchURL:
+		return fmt.Sprintf("fetch %s %s", e.Event, e.URL)
+	case SetLED:
+		return fmt.Sprintf("led %s %s %s", keypad.FunctionKey(e.Index), e.LED.State, e.LED.Color)
+	case Log:
+		return fmt.Sprintf("log %s: %s", e.Level, e.Message)
+	}
+	return fmt.Sprintf("%T", e)
+}
+
+// describe prints the parts of a View a scenario checks.
+func describe(v View) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "hook=%s dnd=%v redirect=%q", v.Hook, v.DND, v.Redirect)
+	if v.Digits != "" {
+		fmt.Fprintf(&b, " digits=%s", v.Digits)
+	}
+	if v.Active != "" {
+		fmt.Fprintf(&b, " active=%s", v.Active)
+	}
+	if v.Message != "" {
+		fmt.Fprintf(&b, " message=%q", v.Message)
+	}
+	if v.Screen != ScreenIdle {
+		fmt.Fprintf(&b, " screen=%s entries=%d", v.Screen, len(v.List))
+	}
+	if v.Missed > 0 {
+		fmt.Fprintf(&b, " missed=%d", v.Missed)
+	}
+	b.WriteString("\n")
+	for _, c := range v.Calls {
+		fmt.Fprintf(&b, "call %s %s %s %s", c.ID, c.Direction, c.State, c.Remote.URI)
+		if c.Remote.Display != "" {
+			fmt.Fprintf(&b, " %q", c.Remote.Display)
+		}
+		if c.Seconds > 0 {
+			fmt.Fprintf(&b, " %ds", c.Seconds)
+		}
+		if c.Muted {
+			b.WriteString(" muted")
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "softkeys: %s\n", strings.Join(v.Softkeys[:], "|"))
+	var leds []string
+	for i, k := range v.Keys {
+		if k.LED.State != LEDOff {
+			leds = append(leds, fmt.Sprintf("%s=%s/%s", keypad.FunctionKey(i), k.LED.State, k.LED.Color))
+		}
+	}
+	sort.Strings(leds)
+	if len(leds) > 0 {
+		fmt.Fprintf(&b, "leds: %s\n", strings.Join(leds, " "))
+	}
+	return b.String()
+}
+
+// checkInvariants is what must hold after every event.
+func checkInvariants(p *Phone) error {
+	busy, connected := 0, 0
+	for i := range p.calls {
+		c := &p.calls[i]
+		if c.id == "" {
+			continue
+		}
+		if i >= p.maxCalls {
+			return fmt.Errorf("call %s in slot %d beyond max_calls %d", c.id, i, p.maxCalls)
+		}
+		if c.state != Ended {
+			busy++
+		}
+		if c.state == Connected {
+			connected++
+		}
+		if p.hook == OnHook && c.live() {
+			return fmt.Errorf("on hook with call %s %s", c.id, c.state)
+		}
+		for j := range p.calls[:i] {
+			if p.calls[j].id == c.id {
+				return fmt.Errorf("call %s twice", c.id)
+			}
+		}
+	}
+	if busy > p.maxCalls {
+		return fmt.Errorf("%d calls, max %d", busy, p.maxCalls)
+	}
+	if connected > 1 {
+		return fmt.Errorf("%d calls connected at once", connected)
+	}
+	if p.active != "" && p.find(p.active) == nil {
+		return fmt.Errorf("active call %s does not exist", p.active)
+	}
+	if p.ndigits < 0 || p.ndigits > len(p.digits) {
+		return fmt.Errorf("digit count %d", p.ndigits)
+	}
+	return nil
+}

@@ -13,11 +13,18 @@ import (
 // ScreenLines returns the text of the phone's display area (not the whole
 // handset): what a user reads on the LCD in the current state.
 func ScreenLines(v firmware.View) []string {
+	lines, _ := screenLines(v)
+	return lines
+}
+
+// screenLines returns the display's lines and the index of the selected
+// one (the list cursor), -1 when none is.
+func screenLines(v firmware.View) ([]string, int) {
 	if c, ok := activeCall(v); ok {
-		return callLines(v, c)
+		return callLines(v, c), -1
 	}
 	if v.Digits != "" || v.Hook != firmware.OnHook && len(v.Calls) == 0 {
-		return []string{"Dial:", v.Digits + "_"}
+		return []string{"Dial:", v.Digits + "_"}, -1
 	}
 	switch v.Screen {
 	case firmware.ScreenMissed, firmware.ScreenReceived, firmware.ScreenDialed:
@@ -40,7 +47,7 @@ func ScreenLines(v firmware.View) []string {
 	if v.Message != "" {
 		lines = append(lines, v.Message)
 	}
-	return lines
+	return lines, -1
 }
 
 func activeCall(v firmware.View) (firmware.CallView, bool) {
@@ -94,7 +101,7 @@ func callLines(v firmware.View, c firmware.CallView) []string {
 	return lines
 }
 
-func listLines(v firmware.View) []string {
+func listLines(v firmware.View) ([]string, int) {
 	title := map[firmware.Screen]string{
 		firmware.ScreenMissed:   "Missed calls",
 		firmware.ScreenReceived: "Received calls",
@@ -102,12 +109,13 @@ func listLines(v firmware.View) []string {
 	}[v.Screen]
 	lines := []string{fmt.Sprintf("%s (%d)", title, len(v.List))}
 	if len(v.List) == 0 {
-		return append(lines, "(empty)")
+		return append(lines, "(empty)"), -1
 	}
+	sel := -1
 	for i, e := range v.List {
 		mark := "  "
 		if i == v.ListCursor {
-			mark = "> "
+			mark, sel = "> ", len(lines)
 		}
 		who := e.Remote.Display
 		if who == "" {
@@ -115,7 +123,7 @@ func listLines(v firmware.View) []string {
 		}
 		lines = append(lines, mark+e.When.Format("02/01 15:04")+" "+who)
 	}
-	return lines
+	return lines, sel
 }
 
 // Timer formats a call duration as m:ss or h:mm:ss.

@@ -1,0 +1,146 @@
+package webui
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"phonesim/phonelog"
+	"phonesim/provisioning"
+)
+
+// page is what the HTML templates get. Every string in it is network or
+// user data: html/template escapes it, and the templates pass it through
+// inert first, so control characters show as \x1b rather than vanish.
+type page struct {
+	Title   string
+	Refresh int
+	State   State
+	Lines   []logLine
+	Rows    []settingRow
+	Done    []string
+}
+
+type logLine struct {
+	Level string
+	Text  string
+}
+
+type settingRow struct {
+	Name, Value string
+	Secret      bool
+}
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"inert": phonelog.Inert,
+	"lower": strings.ToLower,
+}).Parse(`
+{{define "top"}}<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+{{if .Refresh}}<meta http-equiv="refresh" content="{{.Refresh}}">{{end}}
+<title>phonesim: {{.Title}}</title>
+<style>
+body{font-family:sans-serif;margin:1em}
+pre,td.v{font-family:monospace}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}
+.error,.warning{color:#b00}.debug{color:#777}
+.lcd{background:#cdb;padding:.5em;display:inline-block;min-width:20em}
+nav a{margin-right:1em}
+</style></head><body>
+<nav><a href="/">Phone</a><a href="/log.htm">Log</a><a href="/settings.htm">Settings</a><a href="/log.txt">log.txt</a><a href="/api/state">/api/state</a></nav>
+<h1>{{.Title}}</h1>
+{{end}}
+
+{{define "bottom"}}</body></html>
+{{end}}
+
+{{define "index"}}{{template "top" .}}{{with .State}}
+<pre class="lcd">{{range .Display}}{{inert .}}
+{{end}}</pre>
+<p>Softkeys: {{range .Softkeys}}[{{inert .}}] {{end}}</p>
+<p>Hook: {{.Hook}}{{if .DND}}, DND{{end}}{{if .Redirect.Mode}}, redirect {{inert .Redirect.Mode}} to {{inert .Redirect.Target}}{{end}}{{if .Missed}}, {{.Missed}} missed{{end}}</p>
+<h2>Identities</h2>
+<table><tr><th>#</th><th>user</th><th>host</th><th>display</th><th>registered</th></tr>
+{{range .Identities}}<tr><td>{{.Index}}</td><td>{{inert .User}}</td><td>{{inert .Host}}</td><td>{{inert .Display}}</td><td>{{if .Registered}}yes{{else}}no {{inert .RegError}}{{end}}</td></tr>
+{{end}}</table>
+<h2>Calls</h2>
+<table><tr><th>id</th><th>state</th><th>direction</th><th>remote</th><th>display</th><th>time</th></tr>
+{{range .Calls}}<tr><td>{{inert .ID}}</td><td>{{.State}}</td><td>{{.Direction}}</td><td>{{inert .Remote}}</td><td>{{inert .Display}}</td><td>{{.Seconds}} s{{if .Muted}} (muted){{end}}</td></tr>
+{{end}}</table>
+<h2>Keys</h2>
+<table><tr><th>key</th><th>label</th><th>kind</th><th>LED</th></tr>
+{{range .LEDs}}<tr><td><a href="/command.htm?key={{.Key}}">{{.Key}}</a></td><td>{{inert .Label}}</td><td>{{inert .Kind}}</td><td>{{.State}} {{.Color}}</td></tr>
+{{end}}</table>
+{{end}}
+<h2>Dial</h2>
+<form action="/command.htm" method="get"><input name="number" size="20"> <button>Dial</button></form>
+{{template "bottom" .}}{{end}}
+
+{{define "log"}}{{template "top" .}}
+<pre>{{range .Lines}}<span class="{{lower .Level}}">{{.Text}}</span>
+{{end}}</pre>
+{{template "bottom" .}}{{end}}
+
+{{define "settings"}}{{template "top" .}}
+<table><tr><th>name</th><th>value</th></tr>
+{{range .Rows}}<tr><td>{{.Name}}</td><td class="v">{{if not .Secret}}{{inert .Value}}{{end}}</td></tr>
+{{end}}</table>
+{{template "bottom" .}}{{end}}
+
+{{define "ok"}}{{template "top" .}}
+<ul>{{range .Done}}<li>{{inert .}}</li>{{end}}</ul>
+<p><a href="/">back</a></p>
+{{template "bottom" .}}{{end}}
+`))
+
+// render executes a template into a buffer first, so a template error is
+// a clean 500 instead of half a page.
+func (h *handler) render(w http.ResponseWriter, name string, p page) {
+	var b bytes.Buffer
+	if err := pages.ExecuteTemplate(&b, name, p); err != nil {
+		http.Error(w, "webui: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(b.Bytes())
+}
+
+func (h *handler) index(w http.ResponseWriter, r *http.Request) {
+	h.render(w, "index", page{Title: "Phone", Refresh: 5, State: StateOf(h.phone.View())})
+}
+
+func (h *handler) logPage(w http.ResponseWriter, r *http.Request) {
+	es := h.phone.Log().Entries()
+	lines := make([]logLine, len(es))
+	for i, e := range es {
+		lines[i] = logLine{Level: e.Level.String(), Text: e.String()}
+	}
+	h.render(w, "log", page{Title: "Log", Refresh: 5, Lines: lines})
+}
+
+func (h *handler) logText(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	var b bytes.Buffer
+	for _, line := range h.phone.Log().Lines() {
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	_, _ = w.Write(b.Bytes())
+}
+
+func (h *handler) settingsPage(w http.ResponseWriter, r *http.Request) {
+	s := h.phone.Settings()
+	if s == nil {
+		s = provisioning.New()
+	}
+	names := s.Names()
+	rows := make([]settingRow, len(names))
+	for i, n := range names {
+		rows[i] = settingRow{Name: n, Secret: provisioning.IsSecret(n)}
+		if !rows[i].Secret {
+			rows[i].Value = s.Get(n)
+		}
+	}
+	h.render(w, "settings", page{Title: "Settings", Rows: rows})
+}

@@ -1,0 +1,197 @@
+// Package webui is the phone's own web server: the log and settings pages,
+// snom's remote control (/command.htm), and a JSON state and event API for
+// scripts. New returns an http.Handler; the caller listens (after
+// CheckListen) and owns the server.
+//
+// Paths (the interface contract; see docs/web.md):
+//
+//	GET /                 a small overview page: display, calls, keys, links
+//	GET /log.htm          the phone log (HTML), GET /log.txt (plain text, one line per entry)
+//	GET /settings.htm     every setting, secrets blank
+//	GET /command.htm      ?key=K[;K...]  ?number=N  ?key_dtmf=D   (snom remote control)
+//	GET /api/state        the phone's state as JSON (type State)
+//	GET /api/events       Server-Sent Events: phone notices and log lines
+//
+// Security: with Options.Pass set every request needs HTTP Basic auth.
+// /command.htm refuses requests a browser sends on behalf of a page of
+// another origin. Without a password the handler answers only to IP
+// addresses, localhost and Options.Hosts, so a DNS-rebinding page cannot
+// reach it by name. Every value shown on a page is HTML-escaped by
+// html/template and made inert (phonelog.Inert).
+package webui
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"phonesim/firmware"
+	"phonesim/phonelog"
+	"phonesim/provisioning"
+)
+
+// Phone is what the web interface needs from the phone; the device loop
+// implements it.
+type Phone interface {
+	View() firmware.View              // a snapshot, safe from any goroutine
+	Settings() *provisioning.Settings // a snapshot copy
+	Post(ev firmware.Event) error     // hand an event to the phone's loop; error when the loop is gone
+	Log() *phonelog.Log
+	Events() (<-chan Notice, func()) // subscribe to phone events for /api/events; the func unsubscribes
+}
+
+// Notice is one phone event for /api/events: sent as "event: Kind" with
+// Data encoded as JSON. Kind should be a short word ("state", "call",
+// "fetch", ...); characters other than letters, digits and "_.:-" are
+// replaced by "_".
+type Notice struct {
+	Kind string
+	Data any
+}
+
+// Options configure the web interface.
+type Options struct {
+	// User and Pass are the HTTP Basic credentials (snom's http_user and
+	// http_pass). With Pass empty no authentication is asked; with User
+	// empty any user name is accepted with the right password.
+	User, Pass string
+	// Hosts are extra host names (besides IP addresses and localhost)
+	// the interface answers to when Pass is empty.
+	Hosts []string
+}
+
+// keepalive is how often /api/events sends a comment to keep idle
+// connections (and proxies) alive.
+const keepalive = 15 * time.Second
+
+type handler struct {
+	phone     Phone
+	opt       Options
+	user      [32]byte // sha256 of opt.User
+	pass      [32]byte // sha256 of opt.Pass
+	keepalive time.Duration
+	mux       *http.ServeMux
+}
+
+// New returns the web interface of p.
+func New(p Phone, opt Options) http.Handler {
+	return newHandler(p, opt)
+}
+
+func newHandler(p Phone, opt Options) *handler {
+	h := &handler{
+		phone:     p,
+		opt:       opt,
+		user:      sha256.Sum256([]byte(opt.User)),
+		pass:      sha256.Sum256([]byte(opt.Pass)),
+		keepalive: keepalive,
+		mux:       http.NewServeMux(),
+	}
+	h.mux.HandleFunc("GET /{$}", h.index)
+	h.mux.HandleFunc("GET /log.htm", h.logPage)
+	h.mux.HandleFunc("GET /log.txt", h.logText)
+	h.mux.HandleFunc("GET /settings.htm", h.settingsPage)
+	h.mux.HandleFunc("/command.htm", h.command)
+	h.mux.HandleFunc("GET /api/state", h.state)
+	h.mux.HandleFunc("GET /api/events", h.events)
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("Cache-Control", "no-store")
+
+	if h.opt.Pass == "" && !h.hostAllowed(r.Host) {
+		http.Error(w, "webui: host name "+quote(r.Host)+" is not allowed without a password (DNS rebinding protection): use an IP address or localhost, or set http_pass", http.StatusForbidden)
+		return
+	}
+	if h.opt.Pass != "" && !h.authorized(r) {
+		hd.Set("WWW-Authenticate", `Basic realm="phonesim", charset="UTF-8"`)
+		http.Error(w, "webui: authentication required", http.StatusUnauthorized)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// authorized checks HTTP Basic credentials in constant time (comparing
+// hashes, so the lengths do not leak either).
+func (h *handler) authorized(r *http.Request) bool {
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	u := sha256.Sum256([]byte(user))
+	p := sha256.Sum256([]byte(pass))
+	okUser := subtle.ConstantTimeCompare(u[:], h.user[:])
+	if h.opt.User == "" {
+		okUser = 1
+	}
+	okPass := subtle.ConstantTimeCompare(p[:], h.pass[:])
+	return okUser&okPass == 1
+}
+
+// hostAllowed reports whether a request's Host may be answered without a
+// password. A DNS-rebinding attack needs a host name of the attacker's, so
+// IP literals are safe; names are not, except localhost and the configured
+// ones.
+func (h *handler) hostAllowed(hostport string) bool {
+	host := hostport
+	if hp, _, err := net.SplitHostPort(hostport); err == nil {
+		host = hp
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "" || net.ParseIP(host) != nil {
+		return true
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	for _, a := range h.opt.Hosts {
+		if strings.EqualFold(strings.TrimSuffix(a, "."), host) {
+			return true
+		}
+	}
+	return false
+}
+
+// crossOrigin returns why a state-changing request looks like one a
+// browser sent for a page of another origin, or "" when it does not.
+// Requests without Sec-Fetch-Site, Origin and Referer (curl, scripts) pass.
+func crossOrigin(r *http.Request) string {
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
+		return "Sec-Fetch-Site is " + quote(site)
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+			return "Origin " + quote(o) + " is not this phone (" + quote(r.Host) + ")"
+		}
+		return ""
+	}
+	if ref := r.Header.Get("Referer"); ref != "" {
+		u, err := url.Parse(ref)
+		if err != nil || !strings.EqualFold(u.Host, r.Host) {
+			return "Referer is not this phone (" + quote(r.Host) + ")"
+		}
+	}
+	return ""
+}
+
+// quote quotes network text for a plain-text error message.
+func quote(s string) string {
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return `"` + phonelog.Inert(s) + `"`
+}

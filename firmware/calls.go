@@ -364,8 +364,14 @@ func (p *Phone) startDialing() *call {
 	return c
 }
 
+// nextCallID names an outgoing call; it skips names the adapter gave to
+// incoming calls.
 func (p *Phone) nextCallID() CallID {
-	return CallID("out-" + strconv.Itoa(p.seq+1))
+	for n := p.seq + 1; ; n++ {
+		if id := CallID("out-" + strconv.Itoa(n)); p.find(id) == nil {
+			return id
+		}
+	}
 }
 
 // send dials what was collected.
@@ -452,6 +458,8 @@ func (p *Phone) answered(e CallAnswered) {
 	if e.Remote.Display != "" {
 		c.remote.Display = e.Remote.Display
 	}
+	p.holdOthers(c) // one call has the audio path
+	p.active = c.id
 	p.setState(c, Connected)
 	p.logf(Info, "call with "+displayOf(c.remote)+" connected")
 	p.fire("action_connected_url", c, "")

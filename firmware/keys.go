@@ -122,6 +122,9 @@ func (p *Phone) digit(d byte) {
 		p.emit(SendDTMF{Call: active.id, Digits: string(rune(d))})
 		return
 	}
+	if active != nil && active.live() && active.state != Connected {
+		return // the call is being set up: nothing to dial
+	}
 	if d == '#' && p.ndigits > 0 {
 		p.send()
 		return
@@ -164,11 +167,10 @@ func (p *Phone) putDown() {
 	if p.hook == OnHook {
 		return
 	}
-	if a := p.find(p.active); a != nil && a.state != OnHold {
-		p.hangup(a)
-	}
-	if d := p.dialingCall(); d != nil {
-		p.hangup(d)
+	for i := range p.calls {
+		if c := &p.calls[i]; c.id != "" && (c.live() || c.state == Dialing) {
+			p.hangup(c)
+		}
 	}
 	p.transferring = ""
 	p.ndigits = 0

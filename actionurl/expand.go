@@ -62,10 +62,13 @@ func Expand(template string, vars Vars) string {
 	var b strings.Builder
 	b.Grow(len(template) + 32)
 	for i := 0; i < len(template); {
-		c := template[i]
-		if c != '$' {
-			b.WriteByte(c)
-			i++
+		if template[i] != '$' {
+			j := strings.IndexByte(template[i:], '$')
+			if j < 0 {
+				j = len(template) - i
+			}
+			b.WriteString(template[i : i+j])
+			i += j
 			continue
 		}
 		r := l.regionAt(template, i)
@@ -233,6 +236,10 @@ func startsParam(s string) bool {
 const hexDigits = "0123456789ABCDEF"
 
 func writeValue(b *strings.Builder, v string, r region) {
+	if r != host && r != hostBracket && plain(v) {
+		b.WriteString(v)
+		return
+	}
 	allDots := r == path && v != "" && strings.Trim(v, ".\r\n\x00") == ""
 	for i := 0; i < len(v); i++ {
 		c := v[i]
@@ -250,4 +257,17 @@ func writeValue(b *strings.Builder, v string, r region) {
 			b.WriteByte(hexDigits[c&15])
 		}
 	}
+}
+
+// plain reports whether v holds only unreserved bytes and is not all dots,
+// so that it stands as it is anywhere but the host.
+func plain(v string) bool {
+	dots := true
+	for i := 0; i < len(v); i++ {
+		if !isUnreserved(v[i]) {
+			return false
+		}
+		dots = dots && v[i] == '.'
+	}
+	return !dots || v == ""
 }

@@ -51,9 +51,12 @@ func HeaderVar(name string) string { return "sip_header:" + strings.ToLower(name
 // letters, digits and "-._~" is percent-encoded, and in the path a value
 // made only of dots is encoded whole ("%2E%2E"). Where a value stands is
 // decided by the template's own characters: the authority follows a
-// literal "scheme://" up to the first '/', '?' or '#'; the query follows
-// the first '?'; the fragment the first '#'. The template's text outside
-// variables is copied unchanged.
+// literal "scheme://" (or a leading "//") up to the first '/', '?' or '#';
+// the query follows the first '?'; the fragment the first '#'. The
+// template's text outside variables is copied unchanged, with one
+// exception: a template with no literal authority whose expansion would
+// start one (empty values joining slashes: "http:/$a/$b") has the second
+// slash encoded as "%2F", so values cannot supply a host.
 func Expand(template string, vars Vars) string {
 	if strings.IndexByte(template, '$') < 0 {
 		return template
@@ -88,7 +91,23 @@ func Expand(template string, vars Vars) string {
 			i++
 		}
 	}
-	return b.String()
+	out := b.String()
+	if l.authStart < 0 {
+		// Empty values may join literal slashes ("http:/$a/$b"): keep the
+		// result from growing an authority the template did not have.
+		if p := afterScheme(out); strings.HasPrefix(out[p:], "//") {
+			out = out[:p+1] + "%2F" + out[p+2:]
+		}
+	}
+	return out
+}
+
+// afterScheme is the index after "scheme:" at the start of s, or 0.
+func afterScheme(s string) int {
+	if n := schemeLen(s); n > 0 && n < len(s) && s[n] == ':' {
+		return n + 1
+	}
+	return 0
 }
 
 // region is where in a URL a byte stands.
@@ -119,8 +138,8 @@ func layout(t string) shape {
 	if q := strings.IndexByte(t[:s.fragStart], '?'); q >= 0 {
 		s.queryStart = q
 	}
-	if n := schemeLen(t); n > 0 && strings.HasPrefix(t[n:], "://") {
-		s.authStart = n + 3
+	if p := afterScheme(t); strings.HasPrefix(t[p:], "//") {
+		s.authStart = p + 2
 		s.authEnd = len(t)
 		if e := strings.IndexAny(t[s.authStart:], "/?#"); e >= 0 {
 			s.authEnd = s.authStart + e

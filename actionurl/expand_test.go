@@ -68,6 +68,9 @@ func TestExpand(t *testing.T) {
 		{"ipv6 outside brackets loses colons", "http://$phone_ip/x", nil, "http://fe801/x"},
 		{"fragment", "http://h/x#$display_remote", nil, "http://h/x#Alice%20Smith"},
 		{"no scheme is path", "$mac/x", nil, "000413A1B2C3/x"},
+		{"scheme-relative authority", "//$active_host/x", nil, "//pbx.example.com/x"},
+		{"empty value cannot open an authority", "http:/$cancel_reason/$remote", Map{"cancel_reason": "", "remote": "evil.com"}, "http:/%2Fevil.com"},
+		{"values cannot make a scheme and authority", "$a:$b/$b/x", Map{"a": "http", "b": ""}, "http:/%2Fx"},
 
 		// Hostile values.
 		{"param injection", "http://h/?n=$remote&b=1", Map{"remote": "1&admin=1"}, "http://h/?n=1%26admin%3D1&b=1"},

@@ -1,0 +1,527 @@
+// Package sipua is the phone's SIP and RTP adapter. It turns SIP into
+// firmware events and carries out the core's SIP effects; nothing outside
+// it sees a *sip.Request.
+//
+// Each call is owned by one goroutine (call.run) that reads the core's
+// effects, the requests sipgo hands over and its own transactions'
+// responses from channels, so the state of a call is never shared. Events
+// go out through an unbounded queue in order; Do never blocks.
+package sipua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"phonesim/firmware"
+	"phonesim/sipua/media"
+)
+
+// MediaMode is what the phone sends in a call.
+type MediaMode = media.Mode
+
+const (
+	MediaTone    = media.Tone    // a 400 Hz PCMU/PCMA tone
+	MediaSilence = media.Silence // silence frames
+	MediaEcho    = media.Echo    // every received payload, sent back (the echo phone)
+)
+
+// MediaStats counts a call's RTP packets.
+type MediaStats = media.Stats
+
+// Config configures a UA.
+type Config struct {
+	Listen    string // host:port for UDP and TCP alike; port 0 picks a free port (the same for both)
+	UserAgent string // User-Agent header, e.g. "phonesim/dev"
+	Media     MediaMode
+	Logf      func(level firmware.Level, format string, args ...any) // may be nil
+}
+
+// Allowed is our Allow header.
+const Allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY"
+
+// ErrClosed is returned by Start after Close.
+var ErrClosed = errors.New("sipua: closed")
+
+// keptStats is how many ended calls' statistics Stats remembers.
+const keptStats = 32
+
+// UA is one phone's SIP user agent.
+type UA struct {
+	cfg    Config
+	events chan<- firmware.Event
+
+	ip     string // advertised in Contact, Via and SDP
+	bindIP string // where RTP sockets bind
+	port   int
+	udp    net.PacketConn
+	tcp    net.Listener
+
+	sua    *sipgo.UserAgent
+	srv    *sipgo.Server
+	client *sipgo.Client
+
+	ctx    context.Context // canceled by Close: calls end
+	cancel context.CancelFunc
+
+	mu         sync.Mutex
+	started    bool
+	closed     bool
+	calls      map[firmware.CallID]*call
+	bySIP      map[string]*call // SIP Call-ID → call
+	ended      map[firmware.CallID]MediaStats
+	endedOrder []firmware.CallID
+	incoming   int
+
+	callWG  sync.WaitGroup // call goroutines
+	bgWG    sync.WaitGroup // goroutines waiting on BYE/CANCEL answers
+	serveWG sync.WaitGroup // transport readers
+
+	out      outbox
+	pumpStop chan struct{}
+	pumpDone chan struct{}
+}
+
+// New makes a UA that sends its events on events. Nothing is bound until
+// Start.
+func New(cfg Config, events chan<- firmware.Event) (*UA, error) {
+	if events == nil {
+		return nil, errors.New("sipua: nil events channel")
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = ":5060"
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "phonesim"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &UA{
+		cfg:      cfg,
+		events:   events,
+		ctx:      ctx,
+		cancel:   cancel,
+		calls:    map[firmware.CallID]*call{},
+		bySIP:    map[string]*call{},
+		ended:    map[firmware.CallID]MediaStats{},
+		out:      outbox{wake: make(chan struct{}, 1)},
+		pumpStop: make(chan struct{}),
+		pumpDone: make(chan struct{}),
+	}, nil
+}
+
+func (u *UA) logf(level firmware.Level, format string, args ...any) {
+	if u.cfg.Logf != nil {
+		u.cfg.Logf(level, format, args...)
+	}
+}
+
+// Start binds the UDP and TCP sockets, starts serving and sends
+// NetworkUp. It returns once listening. When ctx ends, the UA closes.
+func (u *UA) Start(ctx context.Context) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed {
+		return ErrClosed
+	}
+	if u.started {
+		return errors.New("sipua: already started")
+	}
+	if err := u.bind(); err != nil {
+		return err
+	}
+	if err := u.setupSIP(); err != nil {
+		u.udp.Close()
+		u.tcp.Close()
+		return err
+	}
+	u.started = true
+
+	u.serveWG.Add(2)
+	go func() {
+		defer u.serveWG.Done()
+		_ = u.srv.ServeUDP(u.udp)
+	}()
+	go func() {
+		defer u.serveWG.Done()
+		_ = u.srv.ServeTCP(u.tcp)
+	}()
+	go u.pump()
+	if err := u.awaitListener(); err != nil {
+		u.mu.Unlock()
+		u.Close()
+		u.mu.Lock()
+		return err
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			u.Close()
+		case <-u.ctx.Done():
+		}
+	}()
+
+	u.logf(firmware.Info, "sip: listening on %s:%d (udp, tcp)", u.ip, u.port)
+	u.emit(firmware.NetworkUp{IP: u.ip, Port: u.port})
+	return nil
+}
+
+// awaitListener waits until sipgo has registered the UDP socket: until
+// then a request would not find it and would try to bind the port again.
+func (u *UA) awaitListener() error {
+	addr := u.udp.LocalAddr().String()
+	for deadline := time.Now().Add(2 * time.Second); ; {
+		if c, err := u.sua.TransportLayer().GetConnection("udp", addr); err == nil {
+			_, _ = c.TryClose() // GetConnection took a reference
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("sipua: UDP transport did not start")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// bind opens UDP and TCP on one port. With port 0, it retries until the
+// port UDP got is free for TCP too.
+func (u *UA) bind() error {
+	host, portStr, err := net.SplitHostPort(u.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("sipua: listen address %q: %w", u.cfg.Listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return fmt.Errorf("sipua: listen port %q: %w", portStr, err)
+	}
+	for attempt := 0; ; attempt++ {
+		udp, err := net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return fmt.Errorf("sipua: %w", err)
+		}
+		got := udp.LocalAddr().(*net.UDPAddr).Port
+		tcp, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(got)))
+		if err != nil {
+			udp.Close()
+			if port == 0 && attempt < 20 {
+				continue
+			}
+			return fmt.Errorf("sipua: %w", err)
+		}
+		u.udp, u.tcp, u.port = udp, tcp, got
+		break
+	}
+	u.bindIP = host
+	u.ip = host
+	if ip := net.ParseIP(host); host == "" || ip == nil || ip.IsUnspecified() {
+		u.bindIP = ""
+		u.ip = outboundIP()
+	}
+	return nil
+}
+
+// outboundIP picks the address to advertise when listening on all
+// interfaces: the first non-loopback IPv4 address, else loopback.
+func outboundIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+				return n.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
+}
+
+func (u *UA) setupSIP() error {
+	logger := slog.New(logHandler{u: u})
+	sua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(u.cfg.UserAgent),
+		sipgo.WithUserAgentHostname(u.ip),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			sip.WithTransactionLayerLogger(logger),
+			sip.WithTransactionLayerUnhandledResponseHandler(func(r *sip.Response) {
+				u.logf(firmware.Debug, "sip: stray response %d %s", r.StatusCode, r.Reason)
+			}),
+		),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(logger)),
+	)
+	if err != nil {
+		return fmt.Errorf("sipua: %w", err)
+	}
+	srv, err := sipgo.NewServer(sua, sipgo.WithServerLogger(logger))
+	if err != nil {
+		sua.Close()
+		return fmt.Errorf("sipua: %w", err)
+	}
+	client, err := sipgo.NewClient(sua,
+		sipgo.WithClientLogger(logger),
+		sipgo.WithClientHostname(u.ip),
+		sipgo.WithClientPort(u.port),
+		// Requests leave from the listening socket, so the other side's
+		// answers and in-dialog requests come back to it.
+		sipgo.WithClientConnectionAddr(u.udp.LocalAddr().String()),
+		sipgo.WithClientNAT(),
+	)
+	if err != nil {
+		sua.Close()
+		return fmt.Errorf("sipua: %w", err)
+	}
+	u.sua, u.srv, u.client = sua, srv, client
+
+	srv.OnInvite(u.guard(u.onInvite))
+	srv.OnAck(u.guard(u.onAck))
+	srv.OnCancel(u.guard(u.onStrayCancel))
+	srv.OnBye(u.guard(u.onInDialog))
+	srv.OnInfo(u.guard(u.onInDialog))
+	srv.OnUpdate(u.guard(u.onInDialog))
+	srv.OnNotify(u.guard(u.onInDialog))
+	srv.OnRefer(u.guard(u.onInDialog))
+	srv.OnOptions(u.guard(u.onOptions))
+	srv.OnNoRoute(u.guard(u.onOther))
+	return nil
+}
+
+// reqOpts builds outgoing requests: sipgo's defaults (Via, missing
+// headers, the listening socket as source), except that a request over a
+// connection-oriented transport gets its own connection: sipgo would pick
+// any accepted TCP connection on our listening address.
+func (u *UA) reqOpts() []sipgo.ClientRequestOption {
+	return []sipgo.ClientRequestOption{
+		sipgo.ClientRequestBuild,
+		func(_ *sipgo.Client, req *sip.Request) error {
+			if sip.IsReliable(req.Transport()) {
+				req.Laddr = sip.Addr{}
+			}
+			return nil
+		},
+	}
+}
+
+// Addr is the advertised address and the SIP port (0 before Start).
+func (u *UA) Addr() (ip string, port int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.ip, u.port
+}
+
+// Do carries out an effect. SIP effects go to their call's goroutine;
+// others (Render, FetchURL, Log, SetLED) are ignored. Do never blocks on
+// the network.
+func (u *UA) Do(e firmware.Effect) {
+	var id firmware.CallID
+	switch e := e.(type) {
+	case firmware.Dial:
+		u.dial(e)
+		return
+	case firmware.Ring:
+		id = e.Call
+	case firmware.Answer:
+		id = e.Call
+	case firmware.Reject:
+		id = e.Call
+	case firmware.Redirect:
+		id = e.Call
+	case firmware.Hangup:
+		id = e.Call
+	case firmware.HoldCall:
+		id = e.Call
+	case firmware.ResumeCall:
+		id = e.Call
+	case firmware.MuteCall:
+		id = e.Call
+	case firmware.SendDTMF:
+		id = e.Call
+	case firmware.TransferCall:
+		id = e.Call
+	default:
+		return
+	}
+	u.mu.Lock()
+	c := u.calls[id]
+	u.mu.Unlock()
+	if c == nil {
+		u.logf(firmware.Debug, "sip: %T for unknown call %s", e, id)
+		return
+	}
+	select {
+	case c.effects <- e:
+	case <-c.done:
+	default:
+		u.logf(firmware.Warning, "sip: call %s: too many effects queued, dropped %T", id, e)
+	}
+}
+
+// Stats reports a call's RTP counters; for an ended call, its last
+// counters (the most recent calls only).
+func (u *UA) Stats(id firmware.CallID) MediaStats {
+	u.mu.Lock()
+	c := u.calls[id]
+	s, ok := u.ended[id]
+	u.mu.Unlock()
+	if c != nil {
+		return c.stats()
+	}
+	if ok {
+		return s
+	}
+	return MediaStats{}
+}
+
+// Close ends all calls (BYE, CANCEL or 503, without waiting for
+// answers), stops every goroutine and closes the sockets.
+func (u *UA) Close() error {
+	u.mu.Lock()
+	if u.closed {
+		u.mu.Unlock()
+		return nil
+	}
+	u.closed = true
+	started := u.started
+	u.mu.Unlock()
+	u.cancel()
+	if !started {
+		return nil
+	}
+
+	calls := make(chan struct{})
+	go func() { u.callWG.Wait(); close(calls) }()
+	select {
+	case <-calls:
+	case <-time.After(3 * time.Second):
+		u.logf(firmware.Warning, "sip: calls did not end in time")
+	}
+
+	u.udp.Close()
+	u.tcp.Close()
+	u.sua.Close() // terminates transactions, closes connections
+	u.serveWG.Wait()
+	u.bgWG.Wait()
+	<-calls
+	close(u.pumpStop)
+	<-u.pumpDone
+	return nil
+}
+
+// register adds a call; false when the UA is closing.
+func (u *UA) register(c *call) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.closed || !u.started {
+		return false
+	}
+	u.calls[c.id] = c
+	u.bySIP[c.sipCallID] = c
+	u.callWG.Add(1)
+	return true
+}
+
+func (u *UA) unregister(c *call, last MediaStats) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.calls[c.id] == c {
+		delete(u.calls, c.id)
+	}
+	if u.bySIP[c.sipCallID] == c {
+		delete(u.bySIP, c.sipCallID)
+	}
+	if _, ok := u.ended[c.id]; !ok {
+		u.endedOrder = append(u.endedOrder, c.id)
+	}
+	u.ended[c.id] = last
+	for len(u.endedOrder) > keptStats {
+		delete(u.ended, u.endedOrder[0])
+		u.endedOrder = u.endedOrder[1:]
+	}
+}
+
+func (u *UA) callBySIP(callID string) *call {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.bySIP[callID]
+}
+
+// outbox queues events for the core in order; emit never blocks.
+type outbox struct {
+	mu   sync.Mutex
+	q    []firmware.Event
+	wake chan struct{}
+}
+
+func (u *UA) emit(e firmware.Event) {
+	u.out.mu.Lock()
+	u.out.q = append(u.out.q, e)
+	u.out.mu.Unlock()
+	select {
+	case u.out.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (u *UA) pump() {
+	defer close(u.pumpDone)
+	for {
+		u.out.mu.Lock()
+		q := u.out.q
+		u.out.q = nil
+		u.out.mu.Unlock()
+		for _, e := range q {
+			select {
+			case u.events <- e:
+			case <-u.pumpStop:
+				return
+			}
+		}
+		select {
+		case <-u.out.wake:
+		case <-u.pumpStop:
+			return
+		}
+	}
+}
+
+// logHandler sends sipgo's slog records to Logf: errors as warnings,
+// the rest as debug lines.
+type logHandler struct {
+	u     *UA
+	attrs []slog.Attr
+}
+
+func (h logHandler) Enabled(context.Context, slog.Level) bool { return h.u.cfg.Logf != nil }
+
+func (h logHandler) Handle(_ context.Context, r slog.Record) error {
+	level := firmware.Debug
+	if r.Level >= slog.LevelError {
+		level = firmware.Warning
+	}
+	msg := r.Message
+	for _, a := range h.attrs {
+		msg += " " + a.String()
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		msg += " " + a.String()
+		return true
+	})
+	h.u.logf(level, "sipgo: %s", inert(msg, 512))
+	return nil
+}
+
+func (h logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return logHandler{u: h.u, attrs: append(append([]slog.Attr{}, h.attrs...), attrs...)}
+}
+
+func (h logHandler) WithGroup(string) slog.Handler { return h }
+
+// active counts the calls in progress.
+func (u *UA) active() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.calls)
+}

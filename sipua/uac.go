@@ -1,0 +1,326 @@
+package sipua
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"phonesim/firmware"
+	"phonesim/sipua/media"
+)
+
+// sendTimeout bounds how long sending one request may take (TCP dial).
+const sendTimeout = 5 * time.Second
+
+// dial starts an outgoing call: the INVITE leaves from the call's own
+// goroutine.
+func (u *UA) dial(e firmware.Dial) {
+	u.mu.Lock()
+	_, exists := u.calls[e.Call]
+	u.mu.Unlock()
+	if exists {
+		u.logf(firmware.Warning, "sip: Dial: call %s exists", e.Call)
+		return
+	}
+	c := newCall(u, e.Call, false, randomHex(16))
+	c.state = calling
+	if !u.register(c) {
+		u.emit(firmware.CallFailed{Call: e.Call, Status: 0, Reason: "phone not running"})
+		return
+	}
+	go func() {
+		if c.invite0(e) {
+			c.run()
+		} else {
+			c.finish()
+		}
+	}()
+}
+
+// invite0 sends the initial INVITE; false when the call failed at once
+// (CallFailed already sent).
+func (c *call) invite0(e firmware.Dial) bool {
+	fail := func(reason string) bool {
+		c.logf(firmware.Warning, "dial %s: %s", e.Target, reason)
+		c.emit(firmware.CallFailed{Call: c.id, Status: 0, Reason: reason})
+		c.state = ended
+		return false
+	}
+	var target sip.Uri
+	if err := sip.ParseUri(e.Target, &target); err != nil || target.Host == "" ||
+		(target.Scheme != "sip" && target.Scheme != "sips") {
+		return fail("bad target")
+	}
+	var from sip.Uri
+	if err := sip.ParseUri(e.From.URI, &from); err != nil || from.Host == "" {
+		from = sip.Uri{Scheme: "sip", User: "phonesim", Host: c.u.ip}
+	}
+	sess, err := media.Listen(c.u.bindIP)
+	if err != nil {
+		return fail("media: " + err.Error())
+	}
+	c.sess.Store(sess)
+	c.sdp.port = sess.Port()
+
+	to := sip.Uri{Scheme: target.Scheme, User: target.User, Host: target.Host, Port: target.Port}
+	c.dlg = dialog{
+		callID:       c.sipCallID,
+		localTag:     randomHex(8),
+		local:        from,
+		localName:    quotable(e.From.Display),
+		remote:       to,
+		remoteTarget: target,
+		localSeq:     0,
+	}
+	req := c.dlg.request(sip.INVITE, 0)
+	c.dlg.transport = req.Transport()
+	req.AppendHeader(c.contact())
+	req.AppendHeader(sip.NewHeader("User-Agent", c.u.cfg.UserAgent))
+	req.AppendHeader(sip.NewHeader("Allow", Allowed))
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(c.sdp.offer(sendRecv))
+
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	tx, err := c.u.client.TransactionRequest(ctx, req, c.u.reqOpts()...)
+	if err != nil {
+		return fail(err.Error())
+	}
+	c.outInvite, c.outTx, c.outOpen = req, tx, true
+	c.emit(firmware.CallSent{Call: c.id, SIPCallID: c.sipCallID})
+	c.logf(firmware.Info, "INVITE to %s", e.Target)
+	return true
+}
+
+// onResponse takes a response to our INVITE. Responses may come out of
+// order or not at all (sipgo #306): each is reported as it comes.
+func (c *call) onResponse(res *sip.Response) {
+	switch {
+	case res.IsProvisional():
+		c.provisional = true
+		if c.cancelWanted {
+			if !c.cancelSent {
+				c.sendCancel()
+			}
+			return
+		}
+		if res.StatusCode > 100 {
+			c.emit(firmware.CallProgressed{Call: c.id, Status: res.StatusCode})
+		}
+	case res.IsSuccess():
+		c.outOpen = false
+		c.established(res)
+	default:
+		c.outOpen = false
+		status, reason := res.StatusCode, inert(res.Reason, maxDisplayRunes)
+		c.logf(firmware.Info, "INVITE failed: %d %s", status, reason)
+		c.emit(firmware.CallFailed{Call: c.id, Status: status, Reason: reason})
+		c.state = ended
+	}
+}
+
+// established confirms the dialog of a 2xx: ACK, media, CallAnswered.
+func (c *call) established(res *sip.Response) {
+	to := res.To()
+	if to == nil {
+		c.logf(firmware.Warning, "2xx without To")
+		c.emit(firmware.CallFailed{Call: c.id, Status: 0, Reason: "bad answer"})
+		c.state = ended
+		return
+	}
+	c.dlg.remoteTag = tagOf(to.Params)
+	if ct := res.Contact(); ct != nil {
+		c.dlg.remoteTarget = *ct.Address.Clone()
+	}
+	c.dlg.routes = reversed(routeSet(res))
+	c.sendAck()
+	if c.cancelWanted { // answered while we were canceling
+		c.sendBye()
+		c.emit(firmware.CallFailed{Call: c.id, Status: sip.StatusRequestTerminated, Reason: "Request Terminated"})
+		c.state = ended
+		return
+	}
+	st, err := parseAnswer(res.Body())
+	if err != nil {
+		c.logf(firmware.Warning, "answer SDP: %v", err)
+		c.sendBye()
+		c.emit(firmware.CallFailed{Call: c.id, Status: 488, Reason: "Not Acceptable Here"})
+		c.state = ended
+		return
+	}
+	c.startMedia(st)
+	c.state = confirmed
+	c.emit(firmware.CallAnswered{Call: c.id, Remote: firmware.Party{
+		URI:     inert(to.Address.String(), maxHeaderRunes),
+		Display: InertDisplay(to.DisplayName),
+	}})
+	c.logf(firmware.Info, "answered")
+}
+
+// onOutTxGone: our INVITE's transaction ended without a final answer.
+func (c *call) onOutTxGone() {
+	c.outOpen = false
+	err := c.outTx.Err()
+	status, reason := 0, "transport error"
+	if errors.Is(err, sip.ErrTransactionTimeout) {
+		status, reason = 408, "Request Timeout"
+	}
+	if c.cancelWanted {
+		status, reason = sip.StatusRequestTerminated, "Request Terminated"
+	}
+	c.logf(firmware.Notice, "INVITE: %v", err)
+	c.emit(firmware.CallFailed{Call: c.id, Status: status, Reason: reason})
+	c.state = ended
+}
+
+// sendAck acknowledges a 2xx to our INVITE, and again for each
+// retransmitted 2xx.
+func (c *call) sendAck() {
+	ack := c.dlg.request(sip.ACK, c.outInvite.CSeq().SeqNo)
+	if err := c.u.client.WriteRequest(ack, c.u.reqOpts()...); err != nil {
+		c.logf(firmware.Warning, "ACK: %v", err)
+		return
+	}
+	again := ack.Clone()
+	c.outTx.OnRetransmission(func(r *sip.Response) {
+		if r.IsSuccess() {
+			_ = c.u.client.WriteRequest(again.Clone(), c.u.reqOpts()...)
+		}
+	})
+}
+
+// sendBye ends an established dialog. The answer is awaited in the
+// background (logged only).
+func (c *call) sendBye() {
+	bye := c.dlg.request(sip.BYE, 0)
+	bye.AppendHeader(sip.NewHeader("User-Agent", c.u.cfg.UserAgent))
+	c.transact(bye, "BYE")
+}
+
+// sendCancel cancels our pending INVITE (RFC 3261 §9.1): same Request-URI,
+// top Via, From, To, Call-ID and CSeq number as the INVITE.
+func (c *call) sendCancel() {
+	c.cancelSent = true
+	inv := c.outInvite
+	req := sip.NewRequest(sip.CANCEL, *inv.Recipient.Clone())
+	req.AppendHeader(sip.HeaderClone(inv.Via()))
+	for _, h := range inv.GetHeaders("Route") {
+		req.AppendHeader(sip.HeaderClone(h))
+	}
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
+	req.AppendHeader(sip.HeaderClone(inv.From()))
+	req.AppendHeader(sip.HeaderClone(inv.To()))
+	req.AppendHeader(sip.HeaderClone(inv.CallID()))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.CANCEL})
+	req.SetTransport(inv.Transport())
+	req.Laddr = inv.Laddr
+	c.transact(req, "CANCEL")
+}
+
+// transact sends a request whose answer only gets logged.
+func (c *call) transact(req *sip.Request, what string) {
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	tx, err := c.u.client.TransactionRequest(ctx, req, c.u.reqOpts()...)
+	if err != nil {
+		c.logf(firmware.Warning, "%s: %v", what, err)
+		return
+	}
+	c.u.bgWG.Add(1)
+	go func() {
+		defer c.u.bgWG.Done()
+		defer tx.Terminate()
+		for {
+			select {
+			case res := <-tx.Responses():
+				if res.IsProvisional() {
+					continue
+				}
+				c.logf(firmware.Debug, "%s: %d %s", what, res.StatusCode, inert(res.Reason, maxDisplayRunes))
+				return
+			case <-tx.Done():
+				c.logf(firmware.Debug, "%s: %v", what, tx.Err())
+				return
+			}
+		}
+	}()
+}
+
+// sendReinvite offers the current hold state: a=sendonly on hold,
+// a=sendrecv otherwise.
+func (c *call) sendReinvite() {
+	req := c.dlg.request(sip.INVITE, 0)
+	req.AppendHeader(c.contact())
+	req.AppendHeader(sip.NewHeader("User-Agent", c.u.cfg.UserAgent))
+	req.AppendHeader(sip.NewHeader("Allow", Allowed))
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(c.sdp.offer(c.localDirection()))
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	tx, err := c.u.client.TransactionRequest(ctx, req, c.u.reqOpts()...)
+	if err != nil {
+		c.logf(firmware.Warning, "re-INVITE: %v", err)
+		return
+	}
+	c.reTx, c.reInvite, c.reHold = tx, req, c.held
+	c.logf(firmware.Info, "re-INVITE (hold=%v)", c.held)
+}
+
+func (c *call) onReinviteResponse(res *sip.Response) {
+	if res.IsProvisional() {
+		return
+	}
+	tx, req := c.reTx, c.reInvite
+	c.reTx, c.reInvite = nil, nil
+	if res.IsSuccess() {
+		ack := c.dlg.request(sip.ACK, req.CSeq().SeqNo)
+		if err := c.u.client.WriteRequest(ack, c.u.reqOpts()...); err != nil {
+			c.logf(firmware.Warning, "ACK to re-INVITE: %v", err)
+		}
+		again := ack.Clone()
+		tx.OnRetransmission(func(r *sip.Response) {
+			if r.IsSuccess() {
+				_ = c.u.client.WriteRequest(again.Clone(), c.u.reqOpts()...)
+			}
+		})
+		if ct := res.Contact(); ct != nil {
+			c.dlg.remoteTarget = *ct.Address.Clone()
+		}
+		if st, err := parseAnswer(res.Body()); err == nil {
+			c.updateMedia(st)
+		}
+	} else {
+		c.logf(firmware.Notice, "re-INVITE refused: %v (local hold state kept)", statusError(res))
+	}
+	if c.holdDirty || c.reHold != c.held {
+		c.holdDirty = false
+		if c.state == confirmed {
+			c.sendReinvite()
+		}
+	}
+}
+
+// sendInfoDTMF sends digits as SIP INFO (application/dtmf-relay) when
+// the other side did not offer telephone-event.
+func (c *call) sendInfoDTMF(digits string) {
+	for i := range len(digits) {
+		if _, ok := dtmfEvent(digits[i]); !ok {
+			continue
+		}
+		req := c.dlg.request(sip.INFO, 0)
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
+		req.SetBody([]byte("Signal=" + string(digits[i]) + "\r\nDuration=160\r\n"))
+		c.transact(req, "INFO")
+	}
+}
+
+func dtmfEvent(d byte) (byte, bool) {
+	switch {
+	case d >= '0' && d <= '9', d == '*', d == '#', d >= 'A' && d <= 'D', d >= 'a' && d <= 'd':
+		return d, true
+	}
+	return 0, false
+}

@@ -475,6 +475,36 @@ func (p *Phone) failed(e CallFailed) {
 	p.end(c, why)
 }
 
+// maxRedirects caps the 3xx answers one call follows, so two phones
+// redirecting to each other cannot loop.
+const maxRedirects = 5
+
+// redirected follows a 3xx: the same appearance calls the new target
+// under a new call ID (the old INVITE transaction is over).
+func (p *Phone) redirected(e CallRedirected) {
+	c := p.find(e.Call)
+	if c == nil || c.dir != Outgoing || (c.state != Calling && c.state != Ringing && c.state != EarlyMedia) {
+		return
+	}
+	target := strings.TrimSpace(e.Target)
+	lower := strings.ToLower(target)
+	if c.hops >= maxRedirects || !(strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:")) {
+		p.logf(Info, "call to "+c.remote.URI+" redirected ("+strconv.Itoa(e.Status)+"), not followed")
+		p.end(c, "Redirected")
+		return
+	}
+	p.logf(Info, "call to "+c.remote.URI+" redirected ("+strconv.Itoa(e.Status)+") to "+target)
+	c.id = p.nextCallID()
+	p.seq++
+	c.hops++
+	c.remote = Party{URI: target}
+	c.sipCallID = ""
+	p.active = c.id
+	p.emit(Dial{Call: c.id, Target: target, Identity: c.identity,
+		From: Party{URI: p.localURI(c.identity), Display: p.s.Get("user_realname" + strconv.Itoa(c.identity))}})
+	p.setState(c, Calling)
+}
+
 func failText(status int) string {
 	switch status {
 	case 0:

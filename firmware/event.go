@@ -89,6 +89,14 @@ type CallFailed struct {
 	Reason string
 }
 
+// CallRedirected is a 3xx answer to our INVITE with the target from its
+// Contact: the phone calls the target instead, as a desk phone does.
+type CallRedirected struct {
+	Call   CallID
+	Status int
+	Target string
+}
+
 // CallCanceled is the caller's CANCEL of a ringing incoming call. Reason
 // is the Reason header, if any ("SIP;cause=200" means answered elsewhere).
 type CallCanceled struct {
@@ -129,6 +137,7 @@ func (CallSent) event()           {}
 func (CallProgressed) event()     {}
 func (CallAnswered) event()       {}
 func (CallFailed) event()         {}
+func (CallRedirected) event()     {}
 func (CallCanceled) event()       {}
 func (CallEnded) event()          {}
 func (DTMFReceived) event()       {}

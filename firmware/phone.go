@@ -91,6 +91,7 @@ type call struct {
 	muted     bool
 	alerted   bool  // we (or the remote) rang: a Ringing state was passed
 	deadline  int64 // redirect-on-time deadline (0 = none)
+	hops      int   // 3xx redirections followed for this call
 	headers   map[string]string
 	cancel    string // Reason of a CANCEL
 	key       int    // line key index showing this call, -1 none
@@ -152,6 +153,8 @@ func (p *Phone) Step(ev Event) []Effect {
 		p.answered(e)
 	case CallFailed:
 		p.failed(e)
+	case CallRedirected:
+		p.redirected(e)
 	case CallCanceled:
 		p.canceled(e)
 	case CallEnded:

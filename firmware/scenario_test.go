@@ -181,6 +181,9 @@ func (r *runner) exec(cmd string) string {
 	case "failed":
 		n, _ := strconv.Atoi(pos(1))
 		step(CallFailed{Call: CallID(pos(0)), Status: n, Reason: pos(2)})
+	case "redirected":
+		n, _ := strconv.Atoi(pos(1))
+		step(CallRedirected{Call: CallID(pos(0)), Status: n, Target: pos(2)})
 	case "cancel":
 		step(CallCanceled{Call: CallID(pos(0)), Reason: kv("reason")})
 	case "bye":

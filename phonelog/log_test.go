@@ -2,8 +2,8 @@ package phonelog
 
 import (
 	"bytes"
-	"reflect"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"

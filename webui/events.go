@@ -26,10 +26,18 @@ type logEvent struct {
 //	event: log     id: <seq>  data: {"seq","time","level","message","line"}
 //	: keepalive    every 15 s
 //
+// At most maxStreams streams are open at once; more get 503.
 // The stream ends when the client goes away or the phone's notice channel
 // closes. A client too slow to keep up misses log lines (see the seq gap)
 // rather than slowing the phone.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
+	select {
+	case h.streams <- struct{}{}:
+		defer func() { <-h.streams }()
+	default:
+		http.Error(w, "webui: too many event streams open", http.StatusServiceUnavailable)
+		return
+	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a server WriteTimeout must not cut the stream
 

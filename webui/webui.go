@@ -68,12 +68,16 @@ type Options struct {
 // connections (and proxies) alive.
 const keepalive = 15 * time.Second
 
+// maxStreams is how many /api/events streams may be open at once.
+const maxStreams = 32
+
 type handler struct {
 	phone     Phone
 	opt       Options
 	user      [32]byte // sha256 of opt.User
 	pass      [32]byte // sha256 of opt.Pass
 	keepalive time.Duration
+	streams   chan struct{} // a slot per open /api/events stream
 	mux       *http.ServeMux
 }
 
@@ -89,6 +93,7 @@ func newHandler(p Phone, opt Options) *handler {
 		user:      sha256.Sum256([]byte(opt.User)),
 		pass:      sha256.Sum256([]byte(opt.Pass)),
 		keepalive: keepalive,
+		streams:   make(chan struct{}, maxStreams),
 		mux:       http.NewServeMux(),
 	}
 	h.mux.HandleFunc("GET /{$}", h.index)

@@ -663,3 +663,37 @@ func (c *closingPhone) Events() (<-chan Notice, func()) {
 	close(ch)
 	return ch, func() {}
 }
+
+func TestEventsStreamLimit(t *testing.T) {
+	hd := newHandler(newFake(), Options{})
+	hd.streams = make(chan struct{}, 1)
+	srv := httptest.NewServer(hd)
+	defer srv.Close()
+	first, err := http.Get(srv.URL + "/api/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, 200, first.StatusCode)
+	second, err := http.Get(srv.URL + "/api/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.Body.Close()
+	eq(t, 503, second.StatusCode)
+	first.Body.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res, err := http.Get(srv.URL + "/api/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("slot not freed after the client went away")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

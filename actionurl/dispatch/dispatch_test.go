@@ -218,7 +218,6 @@ func TestOverflowDropsOldest(t *testing.T) {
 
 func TestRedirects(t *testing.T) {
 	other, otherGot := receiver(t, nil)
-	var srv *httptest.Server
 	srv, got := receiver(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/same":
@@ -264,7 +263,6 @@ func TestRedirects(t *testing.T) {
 		t.Errorf("unexpected request %s", r.URL)
 	default:
 	}
-	_ = srv
 }
 
 func TestRefusesOtherSchemes(t *testing.T) {

@@ -112,6 +112,13 @@ func (c *call) onResponse(res *sip.Response) {
 	case res.IsSuccess():
 		c.outOpen = false
 		c.established(res)
+	case res.StatusCode >= 300 && res.StatusCode < 400 && res.Contact() != nil:
+		// the core decides whether to follow (it caps the hops)
+		c.outOpen = false
+		target := inert(res.Contact().Address.String(), maxHeaderRunes)
+		c.logf(firmware.Info, "INVITE redirected: %d to %s", res.StatusCode, target)
+		c.emit(firmware.CallRedirected{Call: c.id, Status: res.StatusCode, Target: target})
+		c.state = ended
 	default:
 		c.outOpen = false
 		status, reason := res.StatusCode, inert(res.Reason, maxDisplayRunes)

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"phonesim/provisioning"
+)
+
+type options struct {
+	configs   []string
+	sets      []string
+	headless  bool
+	sip       string
+	http      string
+	mac       string
+	model     string
+	expansion int
+	data      string
+	echo      bool
+	noEcho    bool
+	version   bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := pflag.NewFlagSet("phonesim", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringArrayVarP(&o.configs, "config", "c", nil, "setting `FILE` (flat \"name: value\" form); repeatable, later ones win")
+	fs.StringArrayVarP(&o.sets, "set", "s", nil, "one setting, `NAME=VALUE` (user_name1, fkey3, action_incoming_url ...); repeatable; wins over files")
+	fs.BoolVar(&o.headless, "headless", false, "no terminal UI; log lines on stderr")
+	fs.StringVar(&o.sip, "sip", "127.0.0.1:5060", "SIP listen `ADDR`, UDP and TCP (\":0\" or \"127.0.0.1:0\" = any free port; the chosen one is logged)")
+	fs.StringVar(&o.http, "http", "127.0.0.1:8080", "web interface `ADDR` (\"off\" disables)")
+	fs.StringVar(&o.mac, "mac", "", "the phone's `MAC` (12 hex digits)")
+	fs.StringVar(&o.model, "model", "", "the phone model (`NAME`, sets phone_type; default snomD785)")
+	fs.IntVar(&o.expansion, "expansion", 0, "expansion modules attached (`N`, 0-3, 18 keys each)")
+	fs.StringVar(&o.data, "data", "", "`DIR` where user changes and call lists are kept")
+	fs.BoolVar(&o.echo, "echo", false, "start the built-in echo phone and put it on a function key (default when no setting is given)")
+	fs.BoolVar(&o.noEcho, "no-echo", false, "do not start the built-in echo phone")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: phonesim [flags]\n       phonesim hwtest [flags]\n\nA virtual IP desk phone. Flags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "phonesim: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return nil, errUsage
+	}
+	if o.expansion < 0 || o.expansion > 3 {
+		return nil, fmt.Errorf("--expansion %d: must be 0 to 3", o.expansion)
+	}
+	if o.mac != "" && !macPattern.MatchString(o.mac) {
+		return nil, fmt.Errorf("--mac %q: need 12 hex digits", o.mac)
+	}
+	return o, nil
+}
+
+var macPattern = regexp.MustCompile(`^[0-9A-Fa-f]{12}$`)
+
+// settings builds the settings in force: defaults, then files in order,
+// then --set, then the flags that name settings.
+func (o *options) settings() (*provisioning.Settings, error) {
+	s := provisioning.New()
+	for _, path := range o.configs {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("--config: %w", err)
+		}
+		parsed, err := provisioning.ParseFlat(f, path)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		s.Merge(parsed.Values)
+	}
+	for _, a := range o.sets {
+		name, value, err := provisioning.ParseAssignment(a)
+		if err != nil {
+			return nil, fmt.Errorf("--set: %w", err)
+		}
+		if err := s.Set(name, value); err != nil {
+			return nil, fmt.Errorf("--set: %w", err)
+		}
+	}
+	if o.mac != "" {
+		_ = s.Set("mac", strings.ToUpper(o.mac))
+	}
+	if o.model != "" {
+		_ = s.Set("phone_type", o.model)
+	}
+	if o.expansion > 0 {
+		_ = s.Set("expansion_modules", strconv.Itoa(o.expansion))
+	}
+	if s.Get("user_name1") == "" && !s.IsSet("user_name1") {
+		_ = s.Set("user_name1", "100") // a phone with no settings is extension 100
+	}
+	return s, nil
+}
+
+// firstRun reports whether the user gave no settings at all: then the
+// phone comes with the echo phone on a key.
+func (o *options) firstRun() bool { return len(o.configs) == 0 && len(o.sets) == 0 }

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	xterm "golang.org/x/term"
+
+	"phonesim/device"
+	"phonesim/display/term"
+	"phonesim/firmware"
+	"phonesim/keypad"
+	"phonesim/phonelog"
+	"phonesim/provisioning"
+	"phonesim/sipua"
+	"phonesim/webui"
+)
+
+// echoKey is the function key the echo phone is put on (P5: P1-P4 are
+// the line keys).
+const echoKey = 4
+
+func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	settings, err := o.settings()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	headless := o.headless || !isTerminal(stdout)
+	log := phonelog.New(2000, time.Now)
+	if headless {
+		log.SetOutput(stderr)
+	}
+
+	if (o.echo || o.firstRun()) && !o.noEcho {
+		uri, err := startEcho(ctx)
+		if err != nil {
+			return fmt.Errorf("echo phone: %w", err)
+		}
+		key := strconv.Itoa(echoKey)
+		if !settings.IsSet("fkey" + key) {
+			_ = settings.Set("fkey"+key, "dest "+uri)
+			_ = settings.Set("fkey_label"+key, "Echo")
+		}
+	}
+
+	phone, err := device.New(device.Config{Settings: settings, SIP: o.sip, Media: sipua.MediaTone, Log: log})
+	if err != nil {
+		return err
+	}
+	if err := phone.Start(ctx); err != nil {
+		return fmt.Errorf("SIP %s: %w", o.sip, err)
+	}
+
+	if o.http != "off" {
+		srv, addr, err := serveWeb(ctx, o.http, phone, settings)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		log.Add(firmware.Info, "web interface on http://"+addr+"/")
+	}
+
+	if headless {
+		select {
+		case <-ctx.Done():
+		case <-phone.Done():
+		}
+		cancel()
+		<-phone.Done()
+		return nil
+	}
+	err = runTerminal(ctx, phone)
+	cancel()
+	<-phone.Done()
+	return err
+}
+
+// startEcho starts the built-in echo phone: an ordinary phone, headless,
+// that answers at once and sends back what it receives.
+func startEcho(ctx context.Context) (string, error) {
+	s := provisioning.New()
+	_ = s.Set("user_name1", "echo")
+	_ = s.Set("user_realname1", "Echo")
+	_ = s.Set("user_auto_connect1", "on")
+	_ = s.Set("max_calls", "12")
+	echo, err := device.New(device.Config{Settings: s, SIP: "127.0.0.1:0", Media: sipua.MediaEcho,
+		Log: phonelog.New(200, time.Now)})
+	if err != nil {
+		return "", err
+	}
+	if err := echo.Start(ctx); err != nil {
+		return "", err
+	}
+	ip, port := echo.SIPAddr()
+	return "sip:echo@" + net.JoinHostPort(ip, strconv.Itoa(port)), nil
+}
+
+func serveWeb(ctx context.Context, addr string, phone *device.Device, s *provisioning.Settings) (*http.Server, string, error) {
+	if err := webui.CheckListen(addr, s.Get("http_pass")); err != nil {
+		return nil, "", err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("--http %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           webui.New(phone, webui.Options{User: s.Get("http_user"), Pass: s.Get("http_pass")}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			phone.Log().Add(firmware.Error, "web interface: "+err.Error())
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	return srv, ln.Addr().String(), nil
+}
+
+func runTerminal(ctx context.Context, phone *device.Device) error {
+	screen, err := tcell.NewScreen()
+	if err != nil {
+		return fmt.Errorf("terminal: %w", err)
+	}
+	if err := screen.Init(); err != nil {
+		return fmt.Errorf("terminal: %w", err)
+	}
+	defer screen.Fini()
+	keys := make(chan keypad.Key, 16)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case k := <-keys:
+				if phone.Post(firmware.KeyPressed{Key: k}) != nil {
+					return
+				}
+			}
+		}
+	}()
+	return term.New(screen).Run(ctx, phone.Views(), keys, phone.Log().Lines)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && xterm.IsTerminal(int(f.Fd()))
+}

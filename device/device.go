@@ -1,0 +1,244 @@
+// Package device runs one phone: the goroutine that owns a firmware.Phone,
+// feeds it events from the adapters (SIP, keys, web, clock) and carries
+// out the effects it returns. Adapters talk to it only through channels;
+// nothing they do can block the loop.
+package device
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"phonesim/actionurl"
+	"phonesim/actionurl/dispatch"
+	"phonesim/firmware"
+	"phonesim/phonelog"
+	"phonesim/provisioning"
+	"phonesim/sipua"
+	"phonesim/webui"
+)
+
+// ErrStopped is returned by Post once the phone's loop has ended.
+var ErrStopped = errors.New("device: phone stopped")
+
+// Config describes one phone.
+type Config struct {
+	Settings *provisioning.Settings
+	SIP      string          // SIP listen address ("127.0.0.1:0" = any free port)
+	Media    sipua.MediaMode // what the phone sends in a call
+	Log      *phonelog.Log   // where log lines go; nil makes one
+	Clock    func() time.Time
+}
+
+// Device is one running phone.
+type Device struct {
+	phone  *firmware.Phone
+	log    *phonelog.Log
+	clock  func() time.Time
+	ua     *sipua.UA
+	fetch  *dispatch.Dispatcher
+	events chan firmware.Event
+	done   chan struct{}
+
+	view     atomic.Pointer[firmware.View]
+	settings atomic.Pointer[provisioning.Settings]
+	views    chan firmware.View // latest view for a terminal, newest wins
+
+	mu   sync.Mutex
+	subs map[chan webui.Notice]struct{}
+}
+
+// New builds a phone and its SIP adapter; Run starts it.
+func New(cfg Config) (*Device, error) {
+	if cfg.Settings == nil {
+		cfg.Settings = provisioning.New()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = phonelog.New(1000, cfg.Clock)
+	}
+	d := &Device{
+		phone:  firmware.New(cfg.Settings),
+		log:    cfg.Log,
+		clock:  cfg.Clock,
+		events: make(chan firmware.Event, 64),
+		done:   make(chan struct{}),
+		views:  make(chan firmware.View, 1),
+		subs:   map[chan webui.Notice]struct{}{},
+	}
+	ua, err := sipua.New(sipua.Config{
+		Listen:    cfg.SIP,
+		UserAgent: "phonesim",
+		Media:     cfg.Media,
+		Logf:      d.logf,
+	}, d.events)
+	if err != nil {
+		return nil, err
+	}
+	d.ua = ua
+	d.fetch = dispatch.New(dispatch.Config{Logf: d.logf})
+	v := d.phone.View()
+	d.view.Store(&v)
+	d.settings.Store(d.phone.Settings())
+	return d, nil
+}
+
+func (d *Device) logf(level firmware.Level, format string, args ...any) {
+	d.log.Add(level, fmt.Sprintf(format, args...))
+}
+
+// Start binds the SIP sockets and starts the phone's loop; it returns once
+// the phone answers on its SIP port. The loop ends when ctx is done.
+func (d *Device) Start(ctx context.Context) error {
+	if err := d.ua.Start(ctx); err != nil {
+		return err
+	}
+	go d.fetch.Run(ctx)
+	go d.run(ctx)
+	return nil
+}
+
+func (d *Device) run(ctx context.Context) {
+	defer close(d.done)
+	defer d.ua.Close()
+	ticker := time.NewTicker(firmware.TickInterval)
+	defer ticker.Stop()
+	d.step(firmware.Tick{Now: d.clock()})
+	d.step(firmware.PoweredOn{})
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-d.events:
+			d.step(ev)
+		case <-ticker.C:
+			d.step(firmware.Tick{Now: d.clock()})
+		}
+	}
+}
+
+// step feeds one event to the phone and carries out its effects.
+func (d *Device) step(ev firmware.Event) {
+	effects := d.phone.Step(ev)
+	changed := false
+	for _, e := range effects {
+		switch e := e.(type) {
+		case firmware.Render:
+			changed = true
+		case firmware.Log:
+			d.log.Add(e.Level, e.Message)
+		case firmware.FetchURL:
+			d.fetch.Fire(e.Event, e.URL)
+			d.publish(webui.Notice{Kind: "fetch", Data: map[string]string{"event": e.Event, "url": actionurl.Redact(e.URL)}})
+		case firmware.SetLED:
+			// the terminal and web read LEDs from the View; a board's LED driver hooks in here
+		default:
+			d.ua.Do(e)
+		}
+	}
+	if _, tick := ev.(firmware.Tick); !tick {
+		changed = true
+		d.publish(webui.Notice{Kind: noticeKind(ev), Data: ev})
+	}
+	if changed {
+		v := d.phone.View()
+		d.view.Store(&v)
+		if _, ok := ev.(firmware.SettingChanged); ok {
+			d.settings.Store(d.phone.Settings())
+		}
+		select { // newest view wins: drop the one the terminal has not taken
+		case <-d.views:
+		default:
+		}
+		d.views <- v
+		if _, tick := ev.(firmware.Tick); !tick {
+			d.publish(webui.Notice{Kind: "state", Data: map[string]any{"hook": v.Hook.String(), "calls": len(v.Calls)}})
+		}
+	}
+}
+
+// noticeKind names an event for /api/events ("CallOffered" -> "call_offered").
+func noticeKind(ev firmware.Event) string {
+	name := fmt.Sprintf("%T", ev)
+	if i := len("firmware."); len(name) > i {
+		name = name[i:]
+	}
+	b := make([]byte, 0, len(name)+4)
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			if i > 0 {
+				b = append(b, '_')
+			}
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+func (d *Device) publish(n webui.Notice) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for ch := range d.subs {
+		select {
+		case ch <- n:
+		default: // a slow subscriber loses notices, the phone never waits
+		}
+	}
+}
+
+// Post hands an event to the phone's loop.
+func (d *Device) Post(ev firmware.Event) error {
+	select {
+	case d.events <- ev:
+		return nil
+	case <-d.done:
+		return ErrStopped
+	}
+}
+
+// View returns the latest snapshot of what the phone shows.
+func (d *Device) View() firmware.View { return *d.view.Load() }
+
+// Views delivers a View after each change, newest first: a slow reader
+// only misses intermediate pictures.
+func (d *Device) Views() <-chan firmware.View { return d.views }
+
+// Settings returns a snapshot of the settings in force.
+func (d *Device) Settings() *provisioning.Settings { return d.settings.Load().Clone() }
+
+// Log is the phone log.
+func (d *Device) Log() *phonelog.Log { return d.log }
+
+// Events subscribes to phone notices; call the func to unsubscribe.
+func (d *Device) Events() (<-chan webui.Notice, func()) {
+	ch := make(chan webui.Notice, 64)
+	d.mu.Lock()
+	d.subs[ch] = struct{}{}
+	d.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			d.mu.Lock()
+			delete(d.subs, ch)
+			d.mu.Unlock()
+		})
+	}
+}
+
+// SIPAddr is where the phone listens for SIP.
+func (d *Device) SIPAddr() (string, int) { return d.ua.Addr() }
+
+// Done is closed when the phone's loop has ended.
+func (d *Device) Done() <-chan struct{} { return d.done }
+
+// MediaStats reports RTP counters of a call.
+func (d *Device) MediaStats(c firmware.CallID) sipua.MediaStats { return d.ua.Stats(c) }
+
+var _ webui.Phone = (*Device)(nil)

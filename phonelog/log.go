@@ -76,8 +76,7 @@ type Log struct {
 }
 
 type subscriber struct {
-	ch      chan Entry
-	dropped uint64
+	ch chan Entry
 }
 
 // New returns a log that keeps the last capacity entries (DefaultCapacity
@@ -126,7 +125,6 @@ func (l *Log) Add(level firmware.Level, msg string) Entry {
 		select {
 		case s.ch <- e:
 		default:
-			s.dropped++
 			l.dropped++
 		}
 	}

@@ -73,6 +73,7 @@ type Log struct {
 
 	outMu sync.Mutex // held while writing to out; taken before mu is released, so lines keep their order
 	out   io.Writer
+	min   firmware.Level // lines below it are kept but not written to out
 }
 
 type subscriber struct {
@@ -105,6 +106,14 @@ func (l *Log) SetOutput(w io.Writer) {
 	l.outMu.Unlock()
 }
 
+// SetOutputLevel sets the lowest level written to the output (the log
+// itself keeps every level). Headless mode hides Debug by default.
+func (l *Log) SetOutputLevel(min firmware.Level) {
+	l.outMu.Lock()
+	l.min = min
+	l.outMu.Unlock()
+}
+
 // Add appends one entry and returns it: stamped, numbered and with its
 // message made inert. Subscribers whose buffer is full miss it (counted in
 // Dropped); Add never waits for them.
@@ -130,7 +139,7 @@ func (l *Log) Add(level firmware.Level, msg string) Entry {
 	}
 	l.outMu.Lock()
 	l.mu.Unlock()
-	if l.out != nil {
+	if l.out != nil && e.Level >= l.min {
 		_, _ = l.out.Write(append(e.appendTo(make([]byte, 0, 40+len(e.Message))), '\n'))
 	}
 	l.outMu.Unlock()

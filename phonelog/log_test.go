@@ -226,3 +226,18 @@ func check(t *testing.T, ok bool, msg ...any) {
 		t.Error(msg...)
 	}
 }
+
+func TestSetOutputLevel(t *testing.T) {
+	var b strings.Builder
+	l := New(10, func() time.Time { return time.Date(2026, 3, 5, 9, 4, 7, 0, time.UTC) })
+	l.SetOutput(&b)
+	l.SetOutputLevel(firmware.Info)
+	l.Add(firmware.Debug, "hidden")
+	l.Add(firmware.Warning, "shown")
+	if got := b.String(); got != "[WARNING] 5/3/2026 09:04:07: shown\n" {
+		t.Errorf("output = %q", got)
+	}
+	if n := len(l.Entries()); n != 2 {
+		t.Errorf("the log kept %d entries, want both", n)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"phonesim/firmware"
 	"phonesim/provisioning"
 )
 
@@ -26,6 +27,7 @@ type options struct {
 	echo      bool
 	noEcho    bool
 	version   bool
+	logLevel  string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -44,6 +46,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.echo, "echo", false, "start the built-in echo phone and put it on a function key (default when no setting is given)")
 	fs.BoolVar(&o.noEcho, "no-echo", false, "do not start the built-in echo phone")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.logLevel, "log-level", "info", "lowest `LEVEL` written to stderr in headless mode: debug, info, notice, warning, error")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: phonesim [flags]\n       phonesim hwtest [flags]\n\nA virtual IP desk phone. Flags:\n")
 		fs.PrintDefaults()
@@ -59,10 +62,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.expansion < 0 || o.expansion > 3 {
 		return nil, fmt.Errorf("--expansion %d: must be 0 to 3", o.expansion)
 	}
+	if _, ok := levels[strings.ToLower(o.logLevel)]; !ok {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, notice, warning or error", o.logLevel)
+	}
 	if o.mac != "" && !macPattern.MatchString(o.mac) {
 		return nil, fmt.Errorf("--mac %q: need 12 hex digits", o.mac)
 	}
 	return o, nil
+}
+
+var levels = map[string]firmware.Level{
+	"debug": firmware.Debug, "info": firmware.Info, "notice": firmware.Notice,
+	"warning": firmware.Warning, "error": firmware.Error,
 }
 
 var macPattern = regexp.MustCompile(`^[0-9A-Fa-f]{12}$`)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -40,6 +41,7 @@ func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	log := phonelog.New(2000, time.Now)
 	if headless {
 		log.SetOutput(stderr)
+		log.SetOutputLevel(levels[strings.ToLower(o.logLevel)])
 	}
 
 	if (o.echo || o.firstRun()) && !o.noEcho {

@@ -292,6 +292,20 @@ func (d *drawer) screen(box Rect) {
 	if rows <= 0 {
 		return
 	}
+	// The other call appearances, one line each, at the bottom.
+	if shown, ok := activeCall(d.v); ok && len(d.v.Calls) > 1 {
+		n := min(len(d.v.Calls)-1, rows-len(lines)-1)
+		y := box.Y + box.H - 1 - n
+		for i, c := range d.v.Calls {
+			if c.ID == shown.ID || n <= 0 {
+				continue
+			}
+			f.put(x, y, w, strconv.Itoa(i+1)+": "+callSummary(c), Dim)
+			y++
+			n--
+			rows--
+		}
+	}
 	first := 1 // the first line after the title that shows
 	if sel >= first+rows-1 {
 		first = sel - (rows - 2)
@@ -315,6 +329,23 @@ func (d *drawer) screen(box Rect) {
 		f.put(x, y, w, line, st)
 		y++
 	}
+}
+
+// callSummary is one call appearance in a line: who and what state.
+func callSummary(c firmware.CallView) string {
+	who := c.Remote.Display
+	if who == "" {
+		who = userOf(c.Remote.URI)
+	}
+	switch c.State {
+	case firmware.Connected, firmware.OnHold:
+		return who + "  " + c.State.String() + " " + Timer(c.Seconds)
+	case firmware.Ringing:
+		if c.Direction == firmware.Incoming {
+			return who + "  incoming"
+		}
+	}
+	return who + "  " + c.State.String()
 }
 
 // softkeys draws the four context keys under the display, F1–F4.

@@ -86,6 +86,15 @@ var goldens = []struct {
 		v.Keys[0].LED = firmware.LED{State: firmware.LEDSlowBlink, Color: firmware.Orange}
 		return v
 	}, Options{}},
+	{"call_waiting", 80, 24, func() firmware.View {
+		v := withCall(idle(), firmware.CallView{State: firmware.Connected, Direction: firmware.Outgoing, Remote: alice(), Seconds: 3725})
+		v.Calls = append(v.Calls,
+			firmware.CallView{ID: "c2", State: firmware.Ringing, Direction: firmware.Incoming, Remote: firmware.Party{URI: "sip:carol@pbx.example.com", Display: "Carol"}},
+			firmware.CallView{ID: "c3", State: firmware.OnHold, Direction: firmware.Incoming, Remote: firmware.Party{URI: "sip:300@pbx.example.com"}, Seconds: 42})
+		v.Hook = firmware.Handset
+		v.Softkeys = [4]string{"Hold", "Xfer", "Answer", "End"}
+		return v
+	}, Options{}},
 	{"missed_list", 80, 24, func() firmware.View {
 		v := idle()
 		v.Screen, v.Missed = firmware.ScreenMissed, 3

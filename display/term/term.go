@@ -183,12 +183,18 @@ func (t *Terminal) draw(u *ui, logLines func() []string) {
 	f := display.Draw(u.view, w, h, opt)
 	u.frame = f
 	for y := 0; y < f.H; y++ {
+		prev := display.Normal
 		for x := 0; x < f.W; x++ {
 			c := f.Cells[y*f.W+x]
 			if c.Rune == 0 { // right half of a wide rune
 				continue
 			}
-			t.screen.SetContent(x, y, c.Rune, nil, styles[c.Style])
+			st := styles[c.Style]
+			if prev == display.KeyFace && c.Style >= display.LEDOff {
+				st = st.Background(keyFaceBG) // an LED on a key: "[● DND]"
+			}
+			t.screen.SetContent(x, y, c.Rune, nil, st)
+			prev = c.Style
 		}
 	}
 	t.screen.Show()
@@ -196,6 +202,8 @@ func (t *Terminal) draw(u *ui, logLines func() []string) {
 		t.afterDraw()
 	}
 }
+
+var keyFaceBG = tcell.ColorSilver
 
 var styles = func() [display.LEDOrangeBlink + 1]tcell.Style {
 	d := tcell.StyleDefault
@@ -205,7 +213,7 @@ var styles = func() [display.LEDOrangeBlink + 1]tcell.Style {
 	s[display.Title] = d.Bold(true)
 	s[display.Selected] = d.Reverse(true)
 	s[display.Bar] = d.Reverse(true)
-	s[display.KeyFace] = d.Foreground(tcell.ColorBlack).Background(tcell.ColorSilver)
+	s[display.KeyFace] = d.Foreground(tcell.ColorBlack).Background(keyFaceBG)
 	s[display.LEDOff] = d.Dim(true)
 	s[display.LEDGreen] = d.Foreground(tcell.ColorGreen).Bold(true)
 	s[display.LEDRed] = d.Foreground(tcell.ColorRed).Bold(true)

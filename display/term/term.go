@@ -1,6 +1,26 @@
 // Package term puts the handset on a terminal with tcell: it draws each
 // display.Frame and turns keys and mouse clicks into keypad keys. It is the
 // only package that sees a tcell.Event.
+//
+// Key map (the help overlay, "?", shows it too; display.KeyHelp):
+//
+//	0-9 * #      digits
+//	Enter        ENTER (OK)
+//	Esc          CANCEL (closes the help overlay first, if open)
+//	Backspace    LEFT (snom's left arrow deletes the last digit)
+//	arrows       UP DOWN LEFT RIGHT
+//	F1-F4        softkeys F1-F4
+//	F5-F12       function keys P1-P8
+//	Space        hook switch: OFFHOOK when on the hook, else ONHOOK
+//	s e          SPEAKER, HEADSET
+//	d f          DND, REDIRECT
+//	r o t m      REDIAL, HOLD, TRANSFER, MUTE
+//	+ -          VOLUME_UP, VOLUME_DOWN
+//	?            help overlay on/off
+//	l            log pane on/off
+//	q, Ctrl-C    quit
+//
+// A left click on any drawn key presses it (display.Frame.KeyAt).
 package term
 
 import (
@@ -111,6 +131,7 @@ func (t *Terminal) Run(ctx context.Context, views <-chan firmware.View, keys cha
 			switch ev := ev.(type) {
 			case *tcell.EventResize:
 				s.Sync()
+				u.frame = nil // draw every cell
 				t.draw(u, logLines)
 			case *tcell.EventKey:
 				k, act := keyOf(ev, u.offHook)
@@ -181,20 +202,31 @@ func (t *Terminal) draw(u *ui, logLines func() []string) {
 		}
 	}
 	f := display.Draw(u.view, w, h, opt)
+	prev := u.frame
+	if prev != nil && (prev.W != f.W || prev.H != f.H) {
+		prev = nil
+	}
 	u.frame = f
 	for y := 0; y < f.H; y++ {
-		prev := display.Normal
-		for x := 0; x < f.W; x++ {
-			c := f.Cells[y*f.W+x]
+		row := f.Cells[y*f.W : (y+1)*f.W]
+		var old []display.Cell
+		if prev != nil {
+			old = prev.Cells[y*f.W : (y+1)*f.W]
+		}
+		for x, c := range row {
+			// Unchanged cells stay; a cell's look also depends on its left
+			// neighbour (an LED on a key face).
+			if old != nil && c == old[x] && (x == 0 || row[x-1] == old[x-1]) {
+				continue
+			}
 			if c.Rune == 0 { // right half of a wide rune
 				continue
 			}
 			st := styles[c.Style]
-			if prev == display.KeyFace && c.Style >= display.LEDOff {
+			if x > 0 && row[x-1].Style == display.KeyFace && c.Style >= display.LEDOff {
 				st = st.Background(keyFaceBG) // an LED on a key: "[● DND]"
 			}
 			t.screen.SetContent(x, y, c.Rune, nil, st)
-			prev = c.Style
 		}
 	}
 	t.screen.Show()

@@ -2,6 +2,7 @@ package term
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -361,5 +362,30 @@ func TestRunOwnsScreen(t *testing.T) {
 		}
 	case <-time.After(wait):
 		t.Fatal("Run did not return")
+	}
+}
+
+// BenchmarkFrame is a whole terminal frame: Draw, every cell to the
+// screen, Show.
+func BenchmarkFrame(b *testing.B) {
+	for _, sz := range [][2]int{{80, 24}, {160, 50}} {
+		b.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(b *testing.B) {
+			s := tcell.NewSimulationScreen("UTF-8")
+			if err := s.Init(); err != nil {
+				b.Fatal(err)
+			}
+			defer s.Fini()
+			s.SetSize(sz[0], sz[1])
+			term := New(s)
+			v := ringing("Alice")
+			v.Calls[0].State = firmware.Connected
+			v.Calls[0].Seconds = 65
+			u := &ui{view: v}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				u.view.Calls[0].Seconds = i // the timer changes each frame
+				term.draw(u, nil)
+			}
+		})
 	}
 }

@@ -65,3 +65,12 @@ func goTool() string {
 	}
 	return filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 }
+
+// readFile returns the file's content, or the error as text.
+func readFile(name string) string {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}

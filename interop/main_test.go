@@ -1,0 +1,14 @@
+//go:build interop
+
+package interop
+
+import (
+	"os"
+	"testing"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	CleanupBuilds()
+	os.Exit(code)
+}

@@ -51,6 +51,8 @@ const Allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY"
 // ErrClosed is returned by Start after Close.
 var ErrClosed = errors.New("sipua: closed")
 
+var quietSipgo sync.Once
+
 // keptStats is how many ended calls' statistics Stats remembers.
 const keptStats = 32
 
@@ -99,6 +101,9 @@ func New(cfg Config, events chan<- firmware.Event) (*UA, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = ":5060"
 	}
+	// A few sipgo paths log through its package logger, not ours (TCP
+	// reference counts at WARN): keep them off stderr and the terminal.
+	quietSipgo.Do(func() { sip.SetDefaultLogger(slog.New(slog.DiscardHandler)) })
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "phonesim"
 	}

@@ -253,8 +253,9 @@ func TestRedirect(t *testing.T) {
 	b := startPhone(t, "B", MediaTone)
 	off := placeCall(t, a, b, "c1", "")
 	b.ua.Do(firmware.Redirect{Call: off.Call, Status: 302, Target: "sip:carol@127.0.0.1:5099"})
-	if got := expectOnly[firmware.CallFailed](a); got.Call != "c1" || got.Status != 302 {
-		t.Fatalf("CallFailed = %+v", got)
+	got := expectOnly[firmware.CallRedirected](a)
+	if want := (firmware.CallRedirected{Call: "c1", Status: 302, Target: "sip:carol@127.0.0.1:5099"}); got != want {
+		t.Fatalf("CallRedirected = %+v, want %+v", got, want)
 	}
 
 	// The 302's Contact, seen on the wire.

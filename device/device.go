@@ -109,6 +109,8 @@ func (d *Device) run(ctx context.Context) {
 	ticker := time.NewTicker(firmware.TickInterval)
 	defer ticker.Stop()
 	d.step(firmware.Tick{Now: d.clock()})
+	ip, port := d.ua.Addr()
+	d.step(firmware.NetworkUp{IP: ip, Port: port}) // before boot, so action_setup_url knows $phone_ip
 	d.step(firmware.PoweredOn{})
 	for {
 		select {
@@ -195,6 +197,11 @@ func (d *Device) publish(n webui.Notice) {
 
 // Post hands an event to the phone's loop.
 func (d *Device) Post(ev firmware.Event) error {
+	select {
+	case <-d.done:
+		return ErrStopped
+	default:
+	}
 	select {
 	case d.events <- ev:
 		return nil

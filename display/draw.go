@@ -165,9 +165,12 @@ func (d *drawer) status() {
 	id := v.Identity
 	who := "no identity"
 	if id.User != "" {
-		addr := id.User
-		if id.Host != "" {
-			addr += "@" + id.Host
+		addr := id.Address
+		if addr == "" {
+			addr = id.User
+			if id.Host != "" {
+				addr += "@" + id.Host
+			}
 		}
 		who = "<" + addr + ">"
 		if id.Display != "" {

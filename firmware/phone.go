@@ -130,6 +130,9 @@ func (p *Phone) Step(ev Event) []Effect {
 	case PoweredOn:
 		p.powerOn()
 	case NetworkUp:
+		if e.IP == p.netIP && e.Port == p.port {
+			break // the device reports it before boot, the adapter again
+		}
 		p.netIP, p.port = e.IP, e.Port
 		p.logf(Info, "SIP listening on "+e.IP+":"+strconv.Itoa(e.Port))
 		p.render()
@@ -321,7 +324,8 @@ func (p *Phone) identityView(i int) (IdentityView, bool) {
 		return IdentityView{}, false
 	}
 	host := p.s.Get("user_host" + strconv.Itoa(i))
-	id := IdentityView{Index: i, User: user, Host: host, Display: p.s.Get("user_realname" + strconv.Itoa(i))}
+	id := IdentityView{Index: i, User: user, Host: host, Display: p.s.Get("user_realname" + strconv.Itoa(i)),
+		Address: strings.TrimPrefix(p.localURI(i), "sip:")}
 	if host == "" {
 		id.Registered = p.netIP != ""
 	} else {

@@ -171,6 +171,7 @@ type IdentityView struct {
 	Index      int
 	User       string
 	Host       string // "" for a local identity
+	Address    string // user@host[:port]: where the identity is reached (a local one: this phone's address)
 	Display    string
 	Registered bool   // true for a local identity once the network is up
 	RegError   string // why registration failed, if it did

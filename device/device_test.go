@@ -1,0 +1,159 @@
+package device
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"phonesim/firmware"
+	"phonesim/keypad"
+	"phonesim/provisioning"
+	"phonesim/sipua"
+)
+
+func startDevice(t *testing.T, settings map[string]string) (*Device, context.CancelFunc) {
+	t.Helper()
+	s := provisioning.New()
+	_ = s.Set("user_name1", "100")
+	for k, v := range settings {
+		if err := s.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := New(Config{Settings: s, SIP: "127.0.0.1:0", Media: sipua.MediaSilence})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := d.Start(ctx); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-d.Done():
+		case <-time.After(5 * time.Second):
+			t.Error("the phone's loop did not stop")
+		}
+	})
+	return d, cancel
+}
+
+func waitView(t *testing.T, d *Device, what string, ok func(firmware.View) bool) firmware.View {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if v := d.View(); ok(v) {
+			return v
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s; view: %+v", what, d.View())
+	return firmware.View{}
+}
+
+// A receiver that never answers must not delay the phone: key presses
+// that each fire an Action URL still take effect at once.
+func TestHangingReceiverDoesNotDelayKeys(t *testing.T) {
+	release := make(chan struct{})
+	hits := make(chan string, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits <- r.URL.RawQuery
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+
+	d, _ := startDevice(t, map[string]string{"action_dnd_on_url": srv.URL + "/dnd?u=$active_user",
+		"action_dnd_off_url": srv.URL + "/dnd?off"})
+	select {
+	case <-hits:
+		t.Fatal("a DND URL fired before any key")
+	default:
+	}
+	start := time.Now()
+	for i := 0; i < 21; i++ { // ends with DND on
+		if err := d.Post(firmware.KeyPressed{Key: keypad.DND}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitView(t, d, "DND on after 21 presses", func(v firmware.View) bool { return v.DND })
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("21 key presses took %v with a hanging receiver", took)
+	}
+	select {
+	case q := <-hits:
+		if q != "u=100" {
+			t.Errorf("first request query = %q, want u=100", q)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the receiver never got the first DND URL")
+	}
+}
+
+func TestSetupURLAndViews(t *testing.T) {
+	got := make(chan string, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.String()
+	}))
+	defer srv.Close()
+	d, _ := startDevice(t, map[string]string{"action_setup_url": srv.URL + "/setup?mac=$mac&ip=$phone_ip"})
+	select {
+	case u := <-got:
+		if u != "/setup?mac=000413000000&ip=127.0.0.1" {
+			t.Errorf("setup URL = %s", u)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("action_setup_url never arrived")
+	}
+	if err := d.Post(firmware.KeyPressed{Key: "7"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case v := <-d.Views():
+			if v.Digits == "7" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no View with the dialed digit")
+		}
+	}
+}
+
+func TestPostAfterStop(t *testing.T) {
+	d, cancel := startDevice(t, nil)
+	cancel()
+	<-d.Done()
+	if err := d.Post(firmware.KeyPressed{Key: "1"}); !errors.Is(err, ErrStopped) {
+		t.Fatalf("Post after stop = %v, want ErrStopped", err)
+	}
+}
+
+func TestEventsNotices(t *testing.T) {
+	d, _ := startDevice(t, nil)
+	ch, cancel := d.Events()
+	defer cancel()
+	if err := d.Post(firmware.KeyPressed{Key: keypad.DND}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case n := <-ch:
+			if n.Kind == "key_pressed" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no key_pressed notice")
+		}
+	}
+}

@@ -90,6 +90,10 @@ type call struct {
 	reInvite  *sip.Request
 	reHold    bool
 	holdDirty bool // hold changed while a re-INVITE was pending
+
+	// A REFER of ours (blind transfer).
+	referTx    sip.ClientTransaction
+	referOnAck string
 }
 
 func newCall(u *UA, id firmware.CallID, incoming bool, sipCallID string) *call {
@@ -141,6 +145,11 @@ func (c *call) run() {
 		case <-c.reDone():
 			c.logf(firmware.Warning, "re-INVITE got no answer")
 			c.reTx = nil
+		case res := <-c.referResponses():
+			c.onReferResponse(res)
+		case <-c.referDone():
+			c.logf(firmware.Warning, "transfer: REFER got no answer")
+			c.referTx = nil
 		case <-timerC(c.ackResend()):
 			c.resend2xx()
 		case <-timerC(c.ackDeadline()):
@@ -188,6 +197,20 @@ func (c *call) reResponses() <-chan *sip.Response {
 func (c *call) reDone() <-chan struct{} {
 	if c.reTx != nil {
 		return c.reTx.Done()
+	}
+	return nil
+}
+
+func (c *call) referResponses() <-chan *sip.Response {
+	if c.referTx != nil {
+		return c.referTx.Responses()
+	}
+	return nil
+}
+
+func (c *call) referDone() <-chan struct{} {
+	if c.referTx != nil {
+		return c.referTx.Done()
 	}
 	return nil
 }
@@ -271,7 +294,7 @@ func (c *call) onEffect(e firmware.Effect) {
 	case firmware.SendDTMF:
 		c.sendDTMF(e.Digits)
 	case firmware.TransferCall:
-		c.logf(firmware.Warning, "transfer to %s: not implemented yet", e.Target)
+		c.transfer(e.Target)
 	}
 }
 
@@ -421,7 +444,7 @@ func (c *call) setHold(hold bool) {
 
 func (c *call) sendDTMF(digits string) {
 	s := c.sess.Load()
-	if s == nil || c.state != confirmed {
+	if s == nil || (c.state != confirmed && c.state != answered) {
 		return
 	}
 	if err := s.SendDTMF(digits); errors.Is(err, media.ErrNoDTMF) {

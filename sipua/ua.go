@@ -415,11 +415,15 @@ func (u *UA) Close() error {
 	return nil
 }
 
-// register adds a call; false when the UA is closing.
+// maxCalls bounds the calls in progress: an INVITE flood must not grow
+// goroutines and sockets without end.
+const maxCalls = 32
+
+// register adds a call; false when the UA is closing or full.
 func (u *UA) register(c *call) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.closed || !u.started {
+	if u.closed || !u.started || len(u.calls) >= maxCalls {
 		return false
 	}
 	u.calls[c.id] = c

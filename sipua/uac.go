@@ -27,7 +27,7 @@ func (u *UA) dial(e firmware.Dial) {
 	c := newCall(u, e.Call, false, randomHex(16))
 	c.state = calling
 	if !u.register(c) {
-		u.emit(firmware.CallFailed{Call: e.Call, Status: 0, Reason: "phone not running"})
+		u.emit(firmware.CallFailed{Call: e.Call, Status: 0, Reason: "cannot place a call now"})
 		return
 	}
 	go func() {
@@ -330,4 +330,52 @@ func dtmfEvent(d byte) (byte, bool) {
 		return d, true
 	}
 	return 0, false
+}
+
+// transfer asks the other side to call target instead (blind transfer,
+// RFC 3515). Once the REFER is accepted we hang up: the NOTIFYs about the
+// new call are not awaited.
+func (c *call) transfer(target string) {
+	if c.state == answered { // after the ACK
+		c.referOnAck = target
+		return
+	}
+	if c.state != confirmed || c.referTx != nil {
+		c.logf(firmware.Notice, "transfer: call not connected")
+		return
+	}
+	var to sip.Uri
+	if err := sip.ParseUri(target, &to); err != nil || to.Host == "" {
+		c.logf(firmware.Warning, "transfer: bad target %q", target)
+		return
+	}
+	req := c.dlg.request(sip.REFER, 0)
+	req.AppendHeader(c.contact())
+	req.AppendHeader(&sip.ReferToHeader{Address: to})
+	req.AppendHeader(&sip.ReferredByHeader{Address: *c.dlg.local.Clone()})
+	req.AppendHeader(sip.NewHeader("User-Agent", c.u.cfg.UserAgent))
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	tx, err := c.u.client.TransactionRequest(ctx, req, c.u.reqOpts()...)
+	if err != nil {
+		c.logf(firmware.Warning, "transfer: %v", err)
+		return
+	}
+	c.referTx = tx
+	c.logf(firmware.Info, "REFER to %s", inert(target, maxHeaderRunes))
+}
+
+func (c *call) onReferResponse(res *sip.Response) {
+	if res.IsProvisional() {
+		return
+	}
+	c.referTx.Terminate()
+	c.referTx = nil
+	if !res.IsSuccess() {
+		c.logf(firmware.Notice, "transfer refused: %v", statusError(res))
+		return
+	}
+	c.sendBye()
+	c.emit(firmware.CallEnded{Call: c.id, Reason: "transferred"})
+	c.state = ended
 }

@@ -101,7 +101,7 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		transport:    req.Transport(),
 	}
 	if !u.register(c) {
-		u.respondStateless(req, tx, 503, "Service Unavailable")
+		u.respondStateless(req, tx, 486, "Busy Here")
 		return
 	}
 	if !tx.OnCancel(func(r *sip.Request) {
@@ -244,6 +244,10 @@ func (c *call) onAck(req *sip.Request) {
 		if c.holdDirty {
 			c.holdDirty = false
 			c.sendReinvite()
+		}
+		if t := c.referOnAck; t != "" {
+			c.referOnAck = ""
+			c.transfer(t)
 		}
 	}
 }

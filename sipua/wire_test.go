@@ -310,3 +310,83 @@ func TestCloseEndsCallsAndLeaksNothing(t *testing.T) {
 	}
 	l.Close()
 }
+
+// inviteAndAnswer has raw call b and b answer; it returns the 200.
+func inviteAndAnswer(t *testing.T, r *raw, b *phone, callID string) (firmware.CallOffered, *sip.Response) {
+	t.Helper()
+	r.send(r.invite(b.port, callID, "<sip:raw@127.0.0.1>", sdpOffer))
+	off := expectOnly[firmware.CallOffered](b)
+	b.ua.Do(firmware.Answer{Call: off.Call})
+	ok := r.final()
+	if ok.StatusCode != 200 {
+		t.Fatalf("got %d", ok.StatusCode)
+	}
+	r.send(fmt.Sprintf("ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-ack-%s\r\nMax-Forwards: 70\r\n"+
+		"From: <sip:raw@127.0.0.1>;tag=rawtag\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
+		ok.Contact().Address.String(), r.port, callID, ok.To().Value(), callID))
+	return off, ok
+}
+
+func TestBlindTransfer(t *testing.T) {
+	b := startPhone(t, "B", MediaTone)
+	r := newRaw(t)
+	off, _ := inviteAndAnswer(t, r, b, "xfer1")
+
+	// Refused: the call stays.
+	b.ua.Do(firmware.TransferCall{Call: off.Call, Target: "sip:carol@127.0.0.1:5099"})
+	refer := r.request(sip.REFER)
+	r.send(response(refer, 403, "Forbidden", "", nil, ""))
+	assertQuiet(t, b)
+
+	b.ua.Do(firmware.TransferCall{Call: off.Call, Target: "sip:carol@127.0.0.1:5099"})
+	refer = r.request(sip.REFER)
+	if h := refer.GetHeader("Refer-To"); h == nil || h.Value() != "<sip:carol@127.0.0.1:5099>" {
+		t.Fatalf("Refer-To = %v", h)
+	}
+	if tagOf(refer.From().Params) == "" || tagOf(refer.To().Params) != "rawtag" {
+		t.Fatalf("REFER outside the dialog: %s", refer)
+	}
+	r.send(response(refer, 202, "Accepted", "", nil, ""))
+	bye := r.request(sip.BYE)
+	r.send(response(bye, 200, "OK", "", nil, ""))
+	if got := expectOnly[firmware.CallEnded](b); got != (firmware.CallEnded{Call: off.Call, Reason: "transferred"}) {
+		t.Fatalf("CallEnded = %+v", got)
+	}
+}
+
+// In-dialog requests with the wrong tags get 481; INFO carries DTMF.
+func TestInDialogRequests(t *testing.T) {
+	b := startPhone(t, "B", MediaTone)
+	r := newRaw(t)
+	off, ok := inviteAndAnswer(t, r, b, "dlg1")
+	target := ok.Contact().Address.String()
+	inDialog := func(method, toTag, fromTag string, seq int, extra string, body string) string {
+		return fmt.Sprintf("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-%s-%d\r\nMax-Forwards: 70\r\n"+
+			"From: <sip:raw@127.0.0.1>;tag=%s\r\nTo: <sip:bob@127.0.0.1>;tag=%s\r\nCall-ID: dlg1\r\nCSeq: %d %s\r\n%sContent-Length: %d\r\n\r\n%s",
+			method, target, r.port, method, seq, fromTag, toTag, seq, method, extra, len(body), body)
+	}
+	localTag := tagOf(ok.To().Params)
+
+	r.send(inDialog("INFO", "wrong", "rawtag", 2, "", ""))
+	if res := r.final(); res.StatusCode != 481 {
+		t.Fatalf("INFO with a wrong tag: %d", res.StatusCode)
+	}
+	r.send(inDialog("INFO", localTag, "rawtag", 3, "Content-Type: application/dtmf-relay\r\n", "Signal=7\r\nDuration=160\r\n"))
+	if res := r.final(); res.StatusCode != 200 {
+		t.Fatalf("INFO: %d", res.StatusCode)
+	}
+	if got := expectOnly[firmware.DTMFReceived](b); got != (firmware.DTMFReceived{Call: off.Call, Digit: '7'}) {
+		t.Fatalf("DTMFReceived = %+v", got)
+	}
+	r.send(inDialog("MESSAGE", localTag, "rawtag", 4, "", ""))
+	if res := r.final(); res.StatusCode != 501 && res.StatusCode != 405 {
+		t.Fatalf("MESSAGE: %d", res.StatusCode)
+	}
+	r.send(inDialog("BYE", localTag, "rawtag", 5, "", ""))
+	if res := r.final(); res.StatusCode != 200 {
+		t.Fatalf("BYE: %d", res.StatusCode)
+	}
+	if got := expectOnly[firmware.CallEnded](b); got.Reason != "bye" {
+		t.Fatalf("CallEnded = %+v", got)
+	}
+}

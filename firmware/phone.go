@@ -134,7 +134,6 @@ func (p *Phone) Step(ev Event) []Effect {
 			break // the device reports it before boot, the adapter again
 		}
 		p.netIP, p.port = e.IP, e.Port
-		p.logf(Info, "SIP listening on "+e.IP+":"+strconv.Itoa(e.Port))
 		p.render()
 	case Tick:
 		p.tick(e)

@@ -28,6 +28,9 @@ type options struct {
 	noEcho    bool
 	version   bool
 	logLevel  string
+	// sipDefault and httpDefault: the address was not given, so a busy
+	// default port falls back to a free one instead of failing
+	sipDefault, httpDefault bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -54,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	o.sipDefault, o.httpDefault = !fs.Changed("sip"), !fs.Changed("http")
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "phonesim: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -56,16 +57,21 @@ func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		}
 	}
 
-	phone, err := device.New(device.Config{Settings: settings, SIP: o.sip, Media: sipua.MediaTone, Log: log})
+	phone, err := startDevice(ctx, settings, o.sip, log)
+	if err != nil && o.sipDefault && errors.Is(err, syscall.EADDRINUSE) {
+		log.Add(firmware.Notice, "SIP port "+o.sip+" is in use; taking a free port (--sip sets one)")
+		phone, err = startDevice(ctx, settings, "127.0.0.1:0", log)
+	}
 	if err != nil {
 		return err
-	}
-	if err := phone.Start(ctx); err != nil {
-		return fmt.Errorf("SIP %s: %w", o.sip, err)
 	}
 
 	if o.http != "off" {
 		srv, addr, err := serveWeb(ctx, o.http, phone, settings)
+		if err != nil && o.httpDefault && errors.Is(err, syscall.EADDRINUSE) {
+			log.Add(firmware.Notice, "web port "+o.http+" is in use; taking a free port (--http sets one)")
+			srv, addr, err = serveWeb(ctx, "127.0.0.1:0", phone, settings)
+		}
 		if err != nil {
 			return err
 		}
@@ -86,6 +92,17 @@ func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	cancel()
 	<-phone.Done()
 	return err
+}
+
+func startDevice(ctx context.Context, s *provisioning.Settings, addr string, log *phonelog.Log) (*device.Device, error) {
+	phone, err := device.New(device.Config{Settings: s, SIP: addr, Media: sipua.MediaTone, Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("SIP %s: %w", addr, err)
+	}
+	if err := phone.Start(ctx); err != nil {
+		return nil, fmt.Errorf("SIP %s: %w", addr, err)
+	}
+	return phone, nil
 }
 
 // startEcho starts the built-in echo phone: an ordinary phone, headless,

@@ -1,11 +1,3 @@
-// Package sipua is the phone's SIP and RTP adapter. It turns SIP into
-// firmware events and carries out the core's SIP effects; nothing outside
-// it sees a *sip.Request.
-//
-// Each call is owned by one goroutine (call.run) that reads the core's
-// effects, the requests sipgo hands over and its own transactions'
-// responses from channels, so the state of a call is never shared. Events
-// go out through an unbounded queue in order; Do never blocks.
 package sipua
 
 import (

@@ -86,7 +86,8 @@ func (c *call) invite0(e firmware.Dial) bool {
 	defer cancel()
 	tx, err := c.u.client.TransactionRequest(ctx, req, c.u.reqOpts()...)
 	if err != nil {
-		return fail(err.Error())
+		c.logf(firmware.Notice, "INVITE: %v", err)
+		return fail("transport error")
 	}
 	c.outInvite, c.outTx, c.outOpen = req, tx, true
 	c.emit(firmware.CallSent{Call: c.id, SIPCallID: c.sipCallID})
@@ -107,6 +108,7 @@ func (c *call) onResponse(res *sip.Response) {
 			return
 		}
 		if res.StatusCode > 100 {
+			c.earlyMedia(res)
 			c.emit(firmware.CallProgressed{Call: c.id, Status: res.StatusCode})
 		}
 	case res.IsSuccess():
@@ -126,6 +128,21 @@ func (c *call) onResponse(res *sip.Response) {
 		c.emit(firmware.CallFailed{Call: c.id, Status: status, Reason: reason})
 		c.state = ended
 	}
+}
+
+// earlyMedia starts media on a provisional answer with SDP (183
+// Session Progress): the ring-back or announcement the other side plays.
+func (c *call) earlyMedia(res *sip.Response) {
+	if len(res.Body()) == 0 {
+		return
+	}
+	st, err := parseAnswer(res.Body())
+	if err != nil {
+		c.logf(firmware.Notice, "early media SDP: %v", err)
+		return
+	}
+	c.startMedia(st)
+	c.updateMedia(st)
 }
 
 // established confirms the dialog of a 2xx: ACK, media, CallAnswered.
@@ -158,6 +175,7 @@ func (c *call) established(res *sip.Response) {
 		return
 	}
 	c.startMedia(st)
+	c.updateMedia(st) // when early media started it
 	c.state = confirmed
 	c.emit(firmware.CallAnswered{Call: c.id, Remote: firmware.Party{
 		URI:     inert(to.Address.String(), maxHeaderRunes),

@@ -172,8 +172,13 @@ func (c *call) answer() {
 	}
 	res := c.respond(200, "OK", body)
 	if res == nil {
-		c.emit(firmware.CallEnded{Call: c.id, Reason: "transport error"})
-		c.state = ended
+		select {
+		case r := <-c.canceled: // the CANCEL won the race with our 200
+			c.onCancel(r)
+		default:
+			c.emit(firmware.CallEnded{Call: c.id, Reason: "transport error"})
+			c.state = ended
+		}
 		return
 	}
 	c.startMedia(st)

@@ -390,3 +390,51 @@ func TestInDialogRequests(t *testing.T) {
 		t.Fatalf("CallEnded = %+v", got)
 	}
 }
+
+// A 183 with SDP starts media before the answer.
+func TestEarlyMedia(t *testing.T) {
+	a := startPhone(t, "A", MediaTone)
+	r := newRaw(t)
+	rtp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rtp.Close()
+	answer := strings.Replace(sdpAnswer, "40002", fmt.Sprint(rtp.LocalAddr().(*net.UDPAddr).Port), 1)
+
+	a.ua.Do(firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port)})
+	expectOnly[firmware.CallSent](a)
+	inv := r.request(sip.INVITE)
+	contact := fmt.Sprintf("Contact: <sip:uas@127.0.0.1:%d>", r.port)
+	r.send(response(inv, 183, "Session Progress", "uas1", []string{contact}, answer))
+	if got := expectOnly[firmware.CallProgressed](a); got.Status != 183 {
+		t.Fatalf("CallProgressed = %+v", got)
+	}
+	rtp.SetReadDeadline(time.Now().Add(wait))
+	buf := make([]byte, 1500)
+	if n, _, err := rtp.ReadFromUDP(buf); err != nil || n != 12+160 {
+		t.Fatalf("early RTP: %d bytes, %v", n, err)
+	}
+	r.send(response(inv, 200, "OK", "uas1", []string{contact}, answer))
+	expectOnly[firmware.CallAnswered](a)
+	r.request(sip.ACK)
+	a.ua.Do(firmware.Hangup{Call: "c1"})
+	bye := r.request(sip.BYE)
+	r.send(response(bye, 200, "OK", "", nil, ""))
+}
+
+// A transport failure is a CallFailed with status 0.
+func TestDialUnreachableOverTCP(t *testing.T) {
+	a := startPhone(t, "A", MediaTone)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close() // nothing listens there now
+	a.ua.Do(firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:x@127.0.0.1:%d;transport=tcp", port)})
+	if got := expectOnly[firmware.CallFailed](a); got.Call != "c1" || got.Status != 0 || got.Reason == "" {
+		t.Fatalf("CallFailed = %+v", got)
+	}
+	eventually(t, "call gone", func() bool { return a.ua.active() == 0 })
+}

@@ -104,3 +104,24 @@ func TestOffer(t *testing.T) {
 		t.Errorf("versions:\n%s\n%s", o, o2)
 	}
 }
+
+// SDP is network input: no offer may panic the answerer.
+func FuzzAnswer(f *testing.F) {
+	f.Add(offerWith("m=audio 4000 RTP/AVP 0 101", "a=rtpmap:101 telephone-event/8000"))
+	f.Add(offerWith("m=audio 4000 RTP/AVP 8 0", "a=sendonly"))
+	f.Add(offerWith("m=video 5000 RTP/AVP 96\r\nm=audio 4000 RTP/AVP 0"))
+	f.Add([]byte("v=0\r\n"))
+	f.Fuzz(func(t *testing.T, offer []byte) {
+		l := localSDP{ip: "127.0.0.1", port: 5004}
+		ans, st, err := l.answer(offer, sendRecv)
+		if err != nil {
+			return
+		}
+		if st.payloadType != 0 && st.payloadType != 8 {
+			t.Fatalf("payload type %d", st.payloadType)
+		}
+		if _, err := parseAnswer(ans); err != nil {
+			t.Fatalf("our answer does not parse: %v\n%s", err, ans)
+		}
+	})
+}

@@ -1,7 +1,6 @@
 package sipua
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -433,5 +432,3 @@ func callIDOf(req *sip.Request) string {
 	}
 	return ""
 }
-
-var errNoDialog = errors.New("sipua: no dialog")

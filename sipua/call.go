@@ -77,6 +77,8 @@ type call struct {
 	byeOnAck bool
 
 	// Outgoing.
+	identity     int // whose credentials answer challenges
+	authTried    bool
 	outInvite    *sip.Request
 	outTx        sip.ClientTransaction
 	outOpen      bool // outTx has not had its final answer

@@ -74,6 +74,8 @@ type UA struct {
 	ended      map[firmware.CallID]MediaStats
 	endedOrder []firmware.CallID
 	incoming   int
+	accounts   map[int]Account
+	regs       map[int]*registration
 
 	callWG  sync.WaitGroup // call goroutines
 	bgWG    sync.WaitGroup // goroutines waiting on BYE/CANCEL answers
@@ -108,6 +110,8 @@ func New(cfg Config, events chan<- firmware.Event) (*UA, error) {
 		calls:    map[firmware.CallID]*call{},
 		bySIP:    map[string]*call{},
 		ended:    map[firmware.CallID]MediaStats{},
+		accounts: map[int]Account{},
+		regs:     map[int]*registration{},
 		out:      outbox{wake: make(chan struct{}, 1)},
 		pumpStop: make(chan struct{}),
 		pumpDone: make(chan struct{}),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"phonesim/firmware"
@@ -26,6 +27,7 @@ func (u *UA) dial(e firmware.Dial) {
 	}
 	c := newCall(u, e.Call, false, randomHex(16))
 	c.state = calling
+	c.identity = e.Identity
 	if !u.register(c) {
 		u.emit(firmware.CallFailed{Call: e.Call, Status: 0, Reason: "cannot place a call now"})
 		return
@@ -121,6 +123,8 @@ func (c *call) onResponse(res *sip.Response) {
 		c.logf(firmware.Info, "INVITE redirected: %d to %s", res.StatusCode, target)
 		c.emit(firmware.CallRedirected{Call: c.id, Status: res.StatusCode, Target: target})
 		c.state = ended
+	case isChallenge(res) && !c.cancelWanted && c.authenticate(res):
+		// sent again with credentials; the call goes on
 	default:
 		c.outOpen = false
 		status, reason := res.StatusCode, inert(res.Reason, maxDisplayRunes)
@@ -128,6 +132,31 @@ func (c *call) onResponse(res *sip.Response) {
 		c.emit(firmware.CallFailed{Call: c.id, Status: status, Reason: reason})
 		c.state = ended
 	}
+}
+
+// authenticate answers a 401/407 to our INVITE once, with the dialing
+// identity's credentials; false when it cannot.
+func (c *call) authenticate(res *sip.Response) bool {
+	if c.authTried {
+		return false
+	}
+	c.authTried = true
+	a, ok := c.u.account(c.identity)
+	if !ok || a.Password == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	tx, err := c.u.client.TransactionDigestAuth(ctx, c.outInvite, res,
+		sipgo.DigestAuth{Username: a.authUser(), Password: a.Password})
+	if err != nil {
+		c.logf(firmware.Warning, "INVITE with credentials: %v", err)
+		return false
+	}
+	c.outTx, c.outOpen, c.provisional = tx, true, false
+	c.dlg.localSeq = c.outInvite.CSeq().SeqNo
+	c.logf(firmware.Info, "INVITE sent again with credentials of identity %d", c.identity)
+	return true
 }
 
 // earlyMedia starts media on a provisional answer with SDP (183

@@ -52,10 +52,17 @@
 // lengths are capped. CallOffered.Headers holds only what $sip_header()
 // may name, with canonical names ("X-Custom", "P-Asserted-Identity").
 //
+// Register (not an effect: the device calls it with an identity's user_*
+// settings) keeps a binding at the registrar: REGISTER, one digest answer
+// per challenge, refresh at half the granted time, Registered on success;
+// on failure RegistrationFailed and a pause of 30 s doubling to 10 min, so
+// a registrar refusing the password never makes the phone loop. The same
+// credentials answer one 401/407 to an INVITE dialed for that identity.
+//
 // # Not done
 //
-// No REGISTER and no digest authentication (a 401/407 is a CallFailed).
-// An incoming REFER gets 501. Session timers, PRACK (100rel), SRTP, ICE and
+// No outbound proxy setting (requests go to the target or registrar
+// directly, then follow Record-Route). An incoming REFER gets 501. Session timers, PRACK (100rel), SRTP, ICE and
 // codecs other than G.711 are not supported; received audio is counted,
 // not played.
 package sipua

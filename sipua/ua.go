@@ -218,11 +218,12 @@ func (u *UA) bind() error {
 		u.udp, u.tcp, u.port = udp, tcp, got
 		break
 	}
-	u.bindIP = host
-	u.ip = host
-	if ip := net.ParseIP(host); host == "" || ip == nil || ip.IsUnspecified() {
-		u.bindIP = ""
-		u.ip = outboundIP()
+	// Advertise the address actually bound ("localhost" is 127.0.0.1);
+	// on all interfaces, the one a peer can most likely reach.
+	bound := u.udp.LocalAddr().(*net.UDPAddr).IP
+	u.bindIP, u.ip = bound.String(), bound.String()
+	if bound.IsUnspecified() {
+		u.bindIP, u.ip = "", outboundIP()
 	}
 	return nil
 }

@@ -319,3 +319,60 @@ func assertQuiet(t *testing.T, phones ...*phone) {
 		}
 	}
 }
+
+func TestLifecycle(t *testing.T) {
+	if _, err := New(Config{}, nil); err == nil {
+		t.Error("New accepted a nil channel")
+	}
+	events := make(chan firmware.Event, 4)
+	u, err := New(Config{Listen: "localhost:0"}, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if ip, port := u.Addr(); ip != "127.0.0.1" || port == 0 {
+		t.Errorf("Addr = %s, %d", ip, port)
+	}
+	if err := u.Start(t.Context()); err == nil {
+		t.Error("second Start accepted")
+	}
+	u.Do(firmware.Dial{Call: "c1", Target: "sip:x@127.0.0.1:9"}) // never answered: Close ends it
+	if err := u.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Start(t.Context()); err != ErrClosed {
+		t.Errorf("Start after Close: %v", err)
+	}
+	u.Do(firmware.Dial{Call: "c2", Target: "sip:x@127.0.0.1:9"}) // ignored after Close, no panic
+
+	// Closing before Start is fine too.
+	v, _ := New(Config{Listen: "127.0.0.1:0"}, events)
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Canceling Start's context closes the UA.
+func TestStartContextCloses(t *testing.T) {
+	events := make(chan firmware.Event, 4)
+	u, err := New(Config{Listen: "127.0.0.1:0"}, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := u.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	eventually(t, "closed", func() bool {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		return u.closed
+	})
+	u.Close()
+}

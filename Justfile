@@ -1,15 +1,13 @@
 # Developer shortcuts. Nothing essential needs `just`: each recipe is the plain
 # command it runs, and `bash .ci/run` is what CI runs.
 
-tmp := `mktemp -d 2>/dev/null || echo /tmp`
-
 # list the recipes
 default:
     @just --list
 
 # run the phone (terminal handset when stdout is a terminal, else headless)
 run *ARGS:
-    go run ./cmd/phonesim {{ARGS}}
+    go run ./cmd/phonesim {{ ARGS }}
 
 # tiers 1+2: core and adapters
 test:
@@ -17,7 +15,7 @@ test:
 
 # tier 3: real peers (kamailio, sipp, baresip) on 127.0.0.1
 interop *ARGS:
-    go test -tags interop -count=1 {{ARGS}} ./interop/...
+    go test -tags interop -count=1 {{ ARGS }} ./interop/...
 
 # tier 4: the handset under tmux
 terminal:
@@ -31,10 +29,18 @@ bench:
 
 # tier 5: static ARM builds, run under qemu-user
 arm:
-    CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -o {{tmp}}/phonesim-arm ./cmd/phonesim
-    CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -o {{tmp}}/phonesim-arm64 ./cmd/phonesim
-    qemu-arm-static {{tmp}}/phonesim-arm --version
-    qemu-aarch64-static {{tmp}}/phonesim-arm64 --version
+    #!/usr/bin/env bash
+    set -euo pipefail
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -o "$tmp/phonesim-arm" ./cmd/phonesim
+    CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -o "$tmp/phonesim-arm64" ./cmd/phonesim
+    qemu-arm-static "$tmp/phonesim-arm" --version
+    qemu-aarch64-static "$tmp/phonesim-arm64" --version
+
+# tier 5 as CI runs it: the same builds, checked to be static ELF, in a Go test
+arm-test:
+    go test -tags qemu -count=1 -v -run TestARM ./interop/
 
 # format and vet
 fmt:

@@ -3,6 +3,8 @@
 package interop
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -79,4 +81,57 @@ func baresipReceived(t *testing.T, b *Baresip) int {
 	n, _ := strconv.Atoi(m[2])
 	t.Logf("baresip: sent %s RTP packets, received %d", m[1], n)
 	return n
+}
+
+func TestPhoneAnswersOptions(t *testing.T) {
+	t.Parallel()
+	p := StartPhone(t, "-s", "user_name1=100")
+	StartSipp(t, "options.xml", p.SIPAddr, "-s", "100", "-timeout", "5s").Done(t)
+}
+
+// A caller's display name full of markup reaches /api/state as is, an Action
+// URL receiver decoded back to the same text, and the web pages inert.
+func TestHostileDisplayNameFromRealCaller(t *testing.T) {
+	t.Parallel()
+	const hostile = `<script>alert(1)</script> & Co; x=1`
+	got := make(chan url.Values, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.Query()
+	}))
+	t.Cleanup(receiver.Close)
+
+	p := StartPhone(t, "-s", "user_name1=100",
+		"-s", "action_incoming_url="+receiver.URL+"/incoming?name=$display_remote&remote=$remote")
+	caller := StartSipp(t, "uac.xml", p.SIPAddr,
+		"-s", "100", "-key", "caller", "eve", "-key", "display", hostile, "-d", "200")
+
+	c := p.WaitCall("ringing", 10*time.Second)
+	if c.Display != hostile {
+		t.Errorf("/api/state display = %q, want %q", c.Display, hostile)
+	}
+	select {
+	case q := <-got:
+		if q.Get("name") != hostile {
+			t.Errorf("action_incoming_url name = %q, want %q (all query: %v)", q.Get("name"), hostile, q)
+		}
+		if len(q) != 2 {
+			t.Errorf("action_incoming_url query has %d parameters, want 2: %v", len(q), q)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("no action_incoming_url request")
+	}
+	for _, page := range []string{"/log.htm", "/log.txt", "/api/state"} {
+		body, err := p.get(page)
+		if err != nil {
+			t.Errorf("GET %s: %v", page, err)
+			continue
+		}
+		if page != "/log.txt" && strings.Contains(body, "<script>") {
+			t.Errorf("GET %s carries the display name's <script> unescaped", page)
+		}
+	}
+
+	p.Command("key=ENTER")
+	caller.Done(t)
+	p.WaitNoCalls(5 * time.Second)
 }

@@ -60,3 +60,14 @@ func TestBaresipAnswersSipp(t *testing.T) {
 	StartSipp(t, "uac.xml", addr, "-s", "baresip", "-key", "caller", "alice", "-key", "display", "Alice", "-d", "500").Done(t)
 	b.WaitLog(t, "Call established", 5*time.Second)
 }
+
+func TestSippCallsBaresipThroughKamailio(t *testing.T) {
+	t.Parallel()
+	k := StartKamailio(t)
+	b := StartBaresipRegistered(t, k, "1002")
+	StartSipp(t, "uac.xml", k.Addr, "-s", "1002", "-key", "caller", "carol", "-key", "display", "Carol", "-d", "500").Done(t)
+	b.WaitLog(t, "Call established", 5*time.Second)
+	if !strings.Contains(k.Log(), "REQ INVITE sip:1002@") {
+		t.Errorf("the INVITE did not go through kamailio")
+	}
+}

@@ -64,13 +64,16 @@ func StartPhone(t testing.TB, args ...string) *Phone {
 		"--data", p.Data,
 	}, args...)
 	p.Proc = Start(t, "phonesim", dir, bin, full...)
-	t.Cleanup(func() {
-		if t.Failed() && !p.Exited() {
-			if body, err := p.get("/log.txt"); err == nil {
-				t.Logf("phonesim /log.txt:\n%s", tail(body, 60))
-			}
+	p.Report = func() string {
+		if p.Exited() {
+			return ""
 		}
-	})
+		body, err := p.get("/log.txt")
+		if err != nil {
+			return ""
+		}
+		return "/log.txt:\n" + tail(body, 60)
+	}
 	err := poll(15*time.Second, func() (bool, error) {
 		if p.Exited() {
 			return false, fmt.Errorf("phonesim exited (%v)", p.err)

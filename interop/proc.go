@@ -23,6 +23,10 @@ type Proc struct {
 	Name    string
 	LogFile string
 
+	// Report, when set, is what a failed test shows of this process instead
+	// of the end of its output (sipp's message trace, the phone's log page).
+	Report func() string
+
 	cmd  *exec.Cmd
 	out  *logBuffer
 	done chan struct{} // closed when the process has exited
@@ -60,12 +64,25 @@ func Start(t testing.TB, name, dir, bin string, args ...string) *Proc {
 		close(p.done)
 	}()
 	t.Cleanup(func() {
+		report := ""
+		if t.Failed() {
+			report = p.report() // before Stop: the phone's log page needs the phone
+		}
 		p.Stop()
 		if t.Failed() {
-			t.Logf("%s: log %s, last lines:\n%s", name, logFile, tail(p.Log(), 40))
+			t.Logf("%s (pid %d):\n%s", name, p.Pid(), report)
 		}
 	})
 	return p
+}
+
+func (p *Proc) report() string {
+	if p.Report != nil {
+		if r := p.Report(); r != "" {
+			return r
+		}
+	}
+	return tail(p.Log(), 40)
 }
 
 // Pid is the process id (and process group id).

@@ -47,6 +47,10 @@ func StartSipp(t testing.TB, scenario, remote string, args ...string) *Sipp {
 	)
 	full = append(full, args...)
 	s.Proc = Start(t, "sipp-"+scenario, dir, bin, full...)
+	errors := filepath.Join(dir, "errors.log")
+	s.Report = func() string {
+		return "messages:\n" + tail(readFile(s.Messages), 60) + "\nerrors:\n" + tail(readFile(errors), 20)
+	}
 	if remote == "" {
 		WaitUDPBound(t, s.Port, 10*time.Second)
 	}
@@ -58,6 +62,6 @@ func StartSipp(t testing.TB, scenario, remote string, args ...string) *Sipp {
 func (s *Sipp) Done(t testing.TB) {
 	t.Helper()
 	if rc := s.Wait(t, 40*time.Second); rc != 0 {
-		t.Errorf("%s exited %d; messages:\n%s", s.Name, rc, tail(readFile(s.Messages), 80))
+		t.Errorf("%s exited %d (its messages follow at the end of the test)", s.Name, rc)
 	}
 }

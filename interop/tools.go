@@ -66,9 +66,12 @@ func goTool() string {
 	return filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 }
 
-// readFile returns the file's content, or the error as text.
+// readFile returns the file's content, or why there is none.
 func readFile(name string) string {
 	b, err := os.ReadFile(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return "(none)"
+	}
 	if err != nil {
 		return err.Error()
 	}

@@ -5,12 +5,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,20 +27,12 @@ func TestHandsetInTmux(t *testing.T) {
 	}
 	hostile := "\x1b[2J<script>&x=1"
 
-	// B: a headless phone with a hostile display name, driven over HTTP.
-	bSIP, bHTTP := freePort(t), freePort(t)
-	b := exec.Command(bin, "--headless", "--no-echo", "--sip", fmt.Sprintf("127.0.0.1:%d", bSIP),
-		"--http", fmt.Sprintf("127.0.0.1:%d", bHTTP), "-s", "user_name1=200", "-s", "user_realname1="+hostile)
-	b.Stderr = io.Discard
-	if err := b.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Process.Kill(); b.Wait() })
-	bWeb := fmt.Sprintf("http://127.0.0.1:%d", bHTTP)
-	waitFor(t, "phone B's web interface", func() bool { _, err := getState(bWeb); return err == nil })
+	// B: a headless phone in this process, with a hostile display name,
+	// driven over HTTP.
+	b := startPhone(t, "--no-echo", "-s", "user_name1=200", "-s", "user_realname1="+hostile)
 
 	// A: the handset, in a tmux session of its own.
-	aSIP, aHTTP := freePort(t), freePort(t)
+	aSIP, aHTTP := freeUDPTCPPort(t), freeUDPTCPPort(t)
 	sock := filepath.Join(dir, "tmux.sock")
 	tmux := func(args ...string) string {
 		out, err := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
@@ -74,7 +63,7 @@ func TestHandsetInTmux(t *testing.T) {
 	waitScreen("the idle handset", func(s string) bool { return strings.Contains(s, "100") && strings.Contains(s, "[ 1 ]") })
 
 	// B calls A: A's handset shows the ringing caller, name inert.
-	command(t, bWeb, "number=sip:100@127.0.0.1:"+fmt.Sprint(aSIP))
+	b.command(t, fmt.Sprintf("number=sip:100@127.0.0.1:%d", aSIP))
 	s := waitScreen("the ringing caller", func(s string) bool { return strings.Contains(s, "Incoming call") })
 	if !strings.Contains(s, "<script>&x=1") {
 		t.Errorf("the caller's name is not shown as text:\n%s", s)
@@ -86,28 +75,21 @@ func TestHandsetInTmux(t *testing.T) {
 	// Answer from the keyboard (Enter = OK): the call timer runs on A.
 	tmux("send-keys", "-t", "phone", "Enter")
 	waitScreen("the call timer at 0:02", func(s string) bool { return strings.Contains(s, "Connected 0:02") })
-	st, err := getState(bWeb)
-	if err != nil || len(st.Calls) != 1 || st.Calls[0].State != "connected" {
-		t.Fatalf("B's state while connected: %+v, %v", st, err)
+	if got := b.callState(t); got != "connected" {
+		t.Fatalf("B's call is %q while A shows it connected", got)
 	}
 
 	// Hang up on A with the hook key (space): both sides end.
 	tmux("send-keys", "-t", "phone", "Space")
 	waitScreen("the call ended", func(s string) bool { return !strings.Contains(s, "Connected 0:") })
-	waitFor(t, "B to see the call end", func() bool {
-		st, err := getState(bWeb)
-		return err == nil && liveCalls(st) == 0
-	})
+	eventually(t, "B to see the call end", func() bool { return b.callState(t) == "" })
 
 	// A calls B from the keyboard by IP (127*0*0*1*PORT, as snom phones dial IPs).
-	tmux("send-keys", "-t", "phone", fmt.Sprintf("127*0*0*1*%d", bSIP), "Enter")
-	waitFor(t, "B to ring", func() bool {
-		st, err := getState(bWeb)
-		return err == nil && len(st.Calls) == 1 && st.Calls[0].State == "ringing"
-	})
-	command(t, bWeb, "key=ENTER")
+	tmux("send-keys", "-t", "phone", fmt.Sprintf("127*0*0*1*%d", b.sip), "Enter")
+	eventually(t, "B to ring", func() bool { return b.callState(t) == "ringing" })
+	b.command(t, "key=ENTER")
 	waitScreen("the outgoing call connected", func(s string) bool { return strings.Contains(s, "Connected 0:0") })
-	command(t, bWeb, "key=CANCEL")
+	b.command(t, "key=CANCEL")
 	waitScreen("the remote hang-up", func(s string) bool { return strings.Contains(s, "Call ended") })
 
 	// A's log page shows the hostile name escaped.
@@ -125,80 +107,4 @@ func TestHandsetInTmux(t *testing.T) {
 	}
 
 	tmux("send-keys", "-t", "phone", "q")
-}
-
-type phoneState struct {
-	Hook  string `json:"hook"`
-	Calls []struct {
-		ID    string `json:"id"`
-		State string `json:"state"`
-	} `json:"calls"`
-}
-
-func liveCalls(st phoneState) int {
-	n := 0
-	for _, c := range st.Calls {
-		if c.State != "ended" {
-			n++
-		}
-	}
-	return n
-}
-
-func getState(base string) (phoneState, error) {
-	var st phoneState
-	resp, err := http.Get(base + "/api/state")
-	if err != nil {
-		return st, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return st, fmt.Errorf("status %s", resp.Status)
-	}
-	return st, json.NewDecoder(resp.Body).Decode(&st)
-}
-
-func command(t *testing.T, base, query string) {
-	t.Helper()
-	q, _ := url.ParseQuery(query)
-	resp, err := http.Get(base + "/command.htm?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("command %s: %s", query, resp.Status)
-	}
-}
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if ok() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
-// freePort finds a port free for both UDP and TCP on 127.0.0.1.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for i := 0; i < 50; i++ {
-		u, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		u.Close()
-		if err == nil {
-			l.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
 }

@@ -24,12 +24,21 @@ func (p *Phone) fireURL(event, tmpl string, c *call, key keypad.Key) {
 	p.emit(FetchURL{Event: event, URL: url})
 }
 
+// fireIdentity fires an identity's event (registration): $active_user and
+// friends name that identity, not the active one.
+func (p *Phone) fireIdentity(setting string, identity int) {
+	if tmpl := strings.TrimSpace(p.s.Get(setting)); tmpl != "" {
+		p.emit(FetchURL{Event: setting, URL: actionurl.Expand(tmpl, &urlVars{p: p, identity: identity})})
+	}
+}
+
 // urlVars answers the $variables of an Action URL: the runtime ones of
 // the call the URL is about, then every setting by name, secrets blank.
 type urlVars struct {
-	p   *Phone
-	c   *call
-	key keypad.Key
+	p        *Phone
+	c        *call
+	key      keypad.Key
+	identity int // the identity the event is about; 0: the call's or the active one
 }
 
 // Lookup implements actionurl.Vars.
@@ -41,6 +50,9 @@ func (v *urlVars) Lookup(name string) (string, bool) {
 	identity := p.activeIdentity()
 	if c != nil && c.identity > 0 {
 		identity = c.identity
+	}
+	if v.identity > 0 {
+		identity = v.identity
 	}
 	switch name {
 	case "local":

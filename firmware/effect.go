@@ -75,6 +75,17 @@ type SetLED struct {
 	LED   LED
 }
 
+// Register starts (or restarts) the registration of an identity at its
+// registrar; an empty Host stops it. Password is a secret: never log it.
+type Register struct {
+	Identity int
+	User     string // user_name: the address of record's user part
+	Host     string // user_host: the registrar's domain, host[:port]
+	AuthUser string // user_pname; empty = User
+	Password string // user_pass
+	Expires  int    // requested seconds (user_expiry)
+}
+
 // Log writes one line to the phone log.
 type Log struct {
 	Level   Level
@@ -122,3 +133,4 @@ func (TransferCall) effect() {}
 func (FetchURL) effect()     {}
 func (SetLED) effect()       {}
 func (Log) effect()          {}
+func (Register) effect()     {}

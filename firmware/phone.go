@@ -169,14 +169,14 @@ func (p *Phone) Step(ev Event) []Effect {
 		if e.Identity >= 1 && e.Identity <= provisioning.MaxIdentities {
 			p.regs[e.Identity] = regState{registered: true}
 			p.logf(Info, "identity "+strconv.Itoa(e.Identity)+" registered")
-			p.fire("action_registered_url", nil, "")
+			p.fireIdentity("action_registered_url", e.Identity)
 			p.render()
 		}
 	case RegistrationFailed:
 		if e.Identity >= 1 && e.Identity <= provisioning.MaxIdentities {
 			p.regs[e.Identity] = regState{err: strconv.Itoa(e.Status) + " " + e.Reason}
 			p.logf(Warning, "identity "+strconv.Itoa(e.Identity)+" registration failed: "+strconv.Itoa(e.Status)+" "+e.Reason)
-			p.fire("action_reg_failed", nil, "")
+			p.fireIdentity("action_reg_failed", e.Identity)
 			p.render()
 		}
 	}
@@ -203,6 +203,11 @@ func (p *Phone) powerOn() {
 	}
 	p.booted = true
 	p.logf(Info, "phonesim "+p.s.Get("phone_type")+" "+p.s.Get("mac")+" started")
+	for i := 1; i <= provisioning.MaxIdentities; i++ {
+		if p.s.Get("user_host"+strconv.Itoa(i)) != "" {
+			p.register(i)
+		}
+	}
 	p.fire("action_setup_url", nil, "")
 	for i, k := range p.keys {
 		if k.led != (LED{}) {
@@ -266,11 +271,43 @@ func (p *Phone) setting(name, value string) {
 		p.setDND(p.s.On("dnd_mode"))
 	case name == "redirect_event":
 		p.setRedirect(redirectMode(value))
+	case identitySetting(name) > 0:
+		p.register(identitySetting(name))
 	case strings.HasPrefix(name, "fkey"), name == "max_calls", name == "expansion_modules":
 		p.configure()
 		p.syncLEDs()
 	}
 	p.render()
+}
+
+// register asks the SIP adapter to (re)register identity i, or to stop
+// when it has no registrar or is not active.
+func (p *Phone) register(i int) {
+	n := strconv.Itoa(i)
+	r := Register{Identity: i, User: p.s.Get("user_name" + n), Host: p.s.Get("user_host" + n),
+		AuthUser: p.s.Get("user_pname" + n), Password: p.s.Get("user_pass" + n),
+		Expires: p.s.Int("user_expiry"+n, 3600)}
+	if r.User == "" || !p.s.On("user_active"+n) {
+		r.Host = ""
+	}
+	p.regs[i] = regState{}
+	if r.Host != "" {
+		p.logf(Info, "identity "+n+": registering "+r.User+"@"+r.Host)
+	}
+	p.emit(r)
+}
+
+// identitySetting returns N for the settings of identity N that shape its
+// registration (user_nameN, user_hostN, ...), else 0.
+func identitySetting(name string) int {
+	for _, base := range []string{"user_name", "user_host", "user_pass", "user_pname", "user_active", "user_expiry"} {
+		if rest, ok := strings.CutPrefix(name, base); ok {
+			if i, err := strconv.Atoi(rest); err == nil && i >= 1 && i <= provisioning.MaxIdentities {
+				return i
+			}
+		}
+	}
+	return 0
 }
 
 // View returns a snapshot of what the phone shows.

@@ -188,6 +188,13 @@ func (r *runner) exec(cmd string) string {
 		step(CallCanceled{Call: CallID(pos(0)), Reason: kv("reason")})
 	case "bye":
 		step(CallEnded{Call: CallID(pos(0)), Reason: "bye"})
+	case "registered":
+		n, _ := strconv.Atoi(pos(0))
+		step(Registered{Identity: n})
+	case "registration-failed":
+		n, _ := strconv.Atoi(pos(0))
+		code, _ := strconv.Atoi(pos(1))
+		step(RegistrationFailed{Identity: n, Status: code, Reason: strings.Join(args[2:], " ")})
 	case "tick":
 		n := 1
 		if len(args) > 0 {
@@ -266,6 +273,12 @@ func formatEffect(e Effect) string {
 		return fmt.Sprintf("fetch %s %s", e.Event, e.URL)
 	case SetLED:
 		return fmt.Sprintf("led %s %s %s", keypad.FunctionKey(e.Index), e.LED.State, e.LED.Color)
+	case Register:
+		pass := ""
+		if e.Password != "" {
+			pass = " (password set)"
+		}
+		return fmt.Sprintf("register %d %s@%s expires %d%s", e.Identity, e.User, e.Host, e.Expires, pass)
 	case Log:
 		return fmt.Sprintf("log %s: %s", e.Level, e.Message)
 	}

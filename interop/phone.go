@@ -29,10 +29,16 @@ type Phone struct {
 // State is the part of GET /api/state the interop tests read (DESIGN.md,
 // "Interface contract"); Raw holds the whole document.
 type State struct {
-	Hook  string `json:"hook"` // on-hook | handset | hands-free | headset
-	DND   bool   `json:"dnd"`
-	Calls []Call `json:"calls"`
-	Raw   map[string]any
+	Hook       string `json:"hook"` // on-hook | handset | hands-free | headset
+	DND        bool   `json:"dnd"`
+	Calls      []Call `json:"calls"`
+	Identities []struct {
+		User       string `json:"user"`
+		Host       string `json:"host"`
+		Registered bool   `json:"registered"`
+		RegError   string `json:"reg_error"`
+	} `json:"identities"`
+	Raw map[string]any
 }
 
 // Call is one call appearance in State.

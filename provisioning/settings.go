@@ -69,6 +69,7 @@ var identityDefaults = map[string]string{
 	"user_pass":     "",
 	"user_pname":    "",
 	"user_active":   "on",
+	"user_expiry":   "3600",
 }
 
 // New returns settings that hold only defaults.

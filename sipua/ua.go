@@ -343,6 +343,10 @@ func (u *UA) Do(e firmware.Effect) {
 		id = e.Call
 	case firmware.TransferCall:
 		id = e.Call
+	case firmware.Register:
+		u.Register(Account{Identity: e.Identity, User: e.User, Host: e.Host, AuthUser: e.AuthUser,
+			Password: e.Password, Expires: time.Duration(e.Expires) * time.Second})
+		return
 	default:
 		return
 	}

@@ -336,10 +336,7 @@ func (d *drawer) screen(box Rect) {
 
 // callSummary is one call appearance in a line: who and what state.
 func callSummary(c firmware.CallView) string {
-	who := c.Remote.Display
-	if who == "" {
-		who = userOf(c.Remote.URI)
-	}
+	who := partyName(c.Remote)
 	switch c.State {
 	case firmware.Connected, firmware.OnHold:
 		return who + "  " + c.State.String() + " " + Timer(c.Seconds)

@@ -86,6 +86,12 @@ var goldens = []struct {
 		v.Keys[0].LED = firmware.LED{State: firmware.LEDSlowBlink, Color: firmware.Orange}
 		return v
 	}, Options{}},
+	{"transfer", 80, 24, func() firmware.View {
+		v := withCall(idle(), firmware.CallView{State: firmware.Connected, Direction: firmware.Incoming, Remote: alice(), Seconds: 20})
+		v.Transfer, v.Digits = "c1", "200"
+		v.Softkeys = [4]string{"Xfer", "Del", "", "Cancel"}
+		return v
+	}, Options{}},
 	{"call_waiting", 80, 24, func() firmware.View {
 		v := withCall(idle(), firmware.CallView{State: firmware.Connected, Direction: firmware.Outgoing, Remote: alice(), Seconds: 3725})
 		v.Calls = append(v.Calls,

@@ -20,6 +20,13 @@ func ScreenLines(v firmware.View) []string {
 // screenLines returns the display's lines and the index of the selected
 // one (the list cursor), -1 when none is.
 func screenLines(v firmware.View) ([]string, int) {
+	if v.Transfer != "" {
+		for _, c := range v.Calls {
+			if c.ID == v.Transfer {
+				return []string{"Transfer " + partyName(c.Remote) + " to:", v.Digits + "_"}, -1
+			}
+		}
+	}
 	if c, ok := activeCall(v); ok {
 		return callLines(v, c), -1
 	}
@@ -65,10 +72,7 @@ func activeCall(v firmware.View) (firmware.CallView, bool) {
 }
 
 func callLines(v firmware.View, c firmware.CallView) []string {
-	who := c.Remote.Display
-	if who == "" {
-		who = userOf(c.Remote.URI)
-	}
+	who := partyName(c.Remote)
 	var state string
 	switch c.State {
 	case firmware.Calling:
@@ -117,10 +121,7 @@ func listLines(v firmware.View) ([]string, int) {
 		if i == v.ListCursor {
 			mark, sel = "> ", len(lines)
 		}
-		who := e.Remote.Display
-		if who == "" {
-			who = userOf(e.Remote.URI)
-		}
+		who := partyName(e.Remote)
 		lines = append(lines, mark+e.When.Format("02/01 15:04")+" "+who)
 	}
 	return lines, sel
@@ -132,6 +133,15 @@ func Timer(sec int) string {
 		return fmt.Sprintf("%d:%02d:%02d", sec/3600, sec/60%60, sec%60)
 	}
 	return fmt.Sprintf("%d:%02d", sec/60, sec%60)
+}
+
+// partyName is how the display names a party: its display name, else the
+// user part of its URI.
+func partyName(p firmware.Party) string {
+	if p.Display != "" {
+		return p.Display
+	}
+	return userOf(p.URI)
 }
 
 func userOf(uri string) string {

@@ -319,6 +319,7 @@ func (p *Phone) View() View {
 		Redirect:   p.redirect,
 		Active:     p.active,
 		Digits:     string(p.digits[:p.ndigits]),
+		Transfer:   p.transferring,
 		Message:    p.message,
 		Screen:     p.screen,
 		ListCursor: p.cursor,

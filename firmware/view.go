@@ -154,7 +154,8 @@ type View struct {
 	RedirectTo string
 	Calls      []CallView
 	Active     CallID // the call the keys act on ("" when none)
-	Digits     string // the number being dialed
+	Digits     string // the number being dialed (or the transfer target)
+	Transfer   CallID // the call a blind transfer is collecting a target for
 	Message    string // a transient notice ("Busy", "Call ended")
 	Screen     Screen
 	List       []ListEntry // the list the screen shows

@@ -171,7 +171,19 @@ func runTerminal(ctx context.Context, phone *device.Device) error {
 			}
 		}
 	}()
-	return term.New(screen).Run(ctx, phone.Views(), keys, phone.Log().Lines)
+	return term.New(screen).Run(ctx, phone.Views(), keys, func() []string { return phoneEvents(phone.Log()) })
+}
+
+// phoneEvents are the log lines the terminal's log pane shows: what the
+// phone did, without the SIP stack's debug chatter (the log page has all).
+func phoneEvents(log *phonelog.Log) []string {
+	var lines []string
+	for _, e := range log.Entries() {
+		if e.Level >= firmware.Info {
+			lines = append(lines, e.String())
+		}
+	}
+	return lines
 }
 
 func isTerminal(w io.Writer) bool {

@@ -52,6 +52,21 @@ func TestARMBuildsRunUnderQEMU(t *testing.T) {
 				t.Fatalf("%s --version printed nothing", filepath.Base(bin))
 			}
 			t.Logf("%s: %s", tc.qemu, version)
+
+			out, err = exec.CommandContext(ctx, qemu, bin, "hwtest").CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "absent") {
+				t.Fatalf("hwtest under %s: %v\n%s", tc.qemu, err, out)
+			}
+
+			// The emulated phone takes a real call from a host phone.
+			arm := StartPhoneCommand(t, []string{qemu, bin}, "-s", "user_name1=arm", "--no-echo")
+			host := StartPhone(t, "-s", "user_name1=100", "--no-echo")
+			host.Command("number=sip:arm@" + arm.SIPAddr)
+			arm.WaitCall("ringing", 20*time.Second)
+			arm.Command("key=ENTER")
+			host.WaitCall("connected", 20*time.Second)
+			host.Command("key=ONHOOK")
+			arm.WaitNoCalls(20 * time.Second)
 		})
 	}
 }

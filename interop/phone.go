@@ -55,7 +55,13 @@ type Call struct {
 // and args (e.g. "-s", "user_name1=100"), then waits until /api/state answers.
 func StartPhone(t testing.TB, args ...string) *Phone {
 	t.Helper()
-	bin := PhoneBinary(t)
+	return StartPhoneCommand(t, []string{PhoneBinary(t)}, args...)
+}
+
+// StartPhoneCommand is StartPhone with the command that runs the phone
+// given: a binary, or an emulator and a binary ("qemu-arm-static", bin).
+func StartPhoneCommand(t testing.TB, command []string, args ...string) *Phone {
+	t.Helper()
 	dir := peerDir(t, "phonesim")
 	p := &Phone{SIPPort: FreePort(t), HTTPPort: FreePort(t), Data: filepath.Join(dir, "data"), t: t}
 	p.SIPAddr = fmt.Sprintf("127.0.0.1:%d", p.SIPPort)
@@ -69,7 +75,7 @@ func StartPhone(t testing.TB, args ...string) *Phone {
 		"--http", fmt.Sprintf("127.0.0.1:%d", p.HTTPPort),
 		"--data", p.Data,
 	}, args...)
-	p.Proc = Start(t, "phonesim", dir, bin, full...)
+	p.Proc = Start(t, "phonesim", dir, command[0], append(command[1:len(command):len(command)], full...)...)
 	p.Report = func() string {
 		if p.Exited() {
 			return ""

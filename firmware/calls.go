@@ -224,10 +224,11 @@ func (p *Phone) offered(e CallOffered) {
 		return
 	}
 	if p.redirect == "all" {
-		target := p.targetURI(p.s.Get("redirect_number"), p.identityFor(e.To))
-		p.emit(Redirect{Call: e.Call, Status: 302, Target: target})
-		p.logf(Info, "call from "+who+" redirected to "+target)
-		return
+		if target := p.redirectURI("all", p.identityFor(e.To)); target != "" {
+			p.emit(Redirect{Call: e.Call, Status: 302, Target: target})
+			p.logf(Info, "call from "+who+" redirected to "+target)
+			return
+		}
 	}
 	full := p.busy() >= p.maxCalls
 	if !full && !p.s.On("call_waiting") {
@@ -239,10 +240,11 @@ func (p *Phone) offered(e CallOffered) {
 	}
 	if full {
 		if p.redirect == "busy" {
-			target := p.targetURI(p.s.Get("redirect_busy_number"), p.identityFor(e.To))
-			p.emit(Redirect{Call: e.Call, Status: 302, Target: target})
-			p.logf(Info, "call from "+who+" redirected (busy) to "+target)
-			return
+			if target := p.redirectURI("busy", p.identityFor(e.To)); target != "" {
+				p.emit(Redirect{Call: e.Call, Status: 302, Target: target})
+				p.logf(Info, "call from "+who+" redirected (busy) to "+target)
+				return
+			}
 		}
 		p.emit(Reject{Call: e.Call, Status: 486, Reason: "Busy Here"})
 		p.logf(Info, "call from "+who+" rejected: busy")
@@ -255,8 +257,11 @@ func (p *Phone) offered(e CallOffered) {
 	c.headers = e.Headers
 	c.state = Ringing
 	c.alerted = true
-	if p.redirect == "time" {
+	if p.redirect == "time" && p.redirectURI("time", c.identity) != "" {
 		c.deadline = p.ticks + int64(p.s.Int("redirect_time", 20))*ticksPerSecond
+	}
+	if secs := p.s.Int("ringing_time", 0); secs > 0 {
+		c.giveUp = p.ticks + int64(secs)*ticksPerSecond
 	}
 	p.screen = ScreenIdle
 	p.assignLineKeys()
@@ -319,6 +324,26 @@ func (p *Phone) reject(c *call, status int, reason string) {
 	p.render()
 }
 
+// redirectURI is the target of a redirection mode as a SIP URI, or ""
+// when the mode has no target set: then the phone does not redirect (a
+// 302 without a target would send the caller nowhere) and says so.
+func (p *Phone) redirectURI(mode string, identity int) string {
+	number := strings.TrimSpace(p.redirectTarget(mode))
+	if number == "" {
+		p.logf(Warning, "redirection "+mode+" has no target number: not redirecting")
+		return ""
+	}
+	return p.targetURI(number, identity)
+}
+
+// missed records an inbound call that alerted and was never answered.
+func (p *Phone) missedCall(c *call) {
+	p.logf(Info, "missed call from "+displayOf(c.remote))
+	p.remember(&p.missed, c.remote)
+	p.missedUnseen++
+	p.fire("action_missed_url", c, "")
+}
+
 func (p *Phone) canceled(e CallCanceled) {
 	c := p.find(e.Call)
 	if c == nil || c.state == Ended {
@@ -330,10 +355,7 @@ func (p *Phone) canceled(e CallCanceled) {
 			p.logf(Info, "call from "+displayOf(c.remote)+" answered elsewhere")
 			p.remember(&p.received, c.remote)
 		} else {
-			p.logf(Info, "missed call from "+displayOf(c.remote))
-			p.remember(&p.missed, c.remote)
-			p.missedUnseen++
-			p.fire("action_missed_url", c, "")
+			p.missedCall(c)
 		}
 	}
 	p.end(c, "")

@@ -38,7 +38,7 @@ func (p *Phone) act(k keypad.Key) {
 		p.putDown()
 	case keypad.Enter:
 		switch {
-		case p.ringing() != nil && (active == nil || active.state != Dialing || p.ndigits == 0):
+		case p.ringing() != nil && !p.typing():
 			p.answer(p.ringing())
 		case p.screen != ScreenIdle:
 			if l := p.list(); p.cursor < len(l) {
@@ -57,10 +57,12 @@ func (p *Phone) act(k keypad.Key) {
 			p.transferring = ""
 			p.ndigits = 0
 			p.render()
+		case p.ringing() != nil && !p.typing():
+			// a ringing call has the user's attention: X declines it,
+			// the call in progress (if any) goes on
+			p.hangup(p.ringing())
 		case active != nil && active.state != OnHold:
 			p.hangup(active)
-		case p.ringing() != nil:
-			p.hangup(p.ringing())
 		case p.message != "":
 			p.message = ""
 			p.render()
@@ -107,6 +109,12 @@ func (p *Phone) act(k keypad.Key) {
 		p.render()
 	case keypad.Up, keypad.Down:
 		p.scroll(k == keypad.Down)
+	case keypad.Conference:
+		p.say("Conference: not available")
+		p.render()
+	case keypad.Menu:
+		p.say("Menu: not available")
+		p.render()
 	case keypad.Left:
 		if p.ndigits > 0 {
 			p.ndigits--
@@ -203,6 +211,16 @@ func (p *Phone) toggleRedirect() {
 	p.setRedirect("all")
 }
 
+// typing reports whether the user is entering a number (to dial or to
+// transfer to): then OK and X act on that, not on a ringing call.
+func (p *Phone) typing() bool {
+	if p.transferring != "" {
+		return true
+	}
+	d := p.dialingCall()
+	return d != nil && d.id == p.active && p.ndigits > 0
+}
+
 func (p *Phone) heldCall() *call {
 	var best *call
 	for i := range p.calls {
@@ -260,6 +278,7 @@ const (
 	softReceived
 	softDialed
 	softEnd
+	softReject
 )
 
 type softkey struct {
@@ -279,14 +298,20 @@ func (p *Phone) softkey(sk softkey) {
 	case softDialed:
 		p.showList(ScreenDialed)
 	case softEnd:
-		p.hangup(p.find(p.active))
+		c := p.find(p.active)
+		if c == nil || c.state == Ended {
+			c = p.heldCall() // End on the hold screen ends the held call
+		}
+		p.hangup(c)
+	case softReject:
+		p.hangup(p.ringing())
 	}
 }
 
 var (
 	skNone     = softkey{}
 	skAnswer   = softkey{"Answer", softKey, keypad.Enter}
-	skReject   = softkey{"Reject", softKey, keypad.Cancel}
+	skReject   = softkey{"Reject", softReject, ""}
 	skDial     = softkey{"Dial", softKey, keypad.Enter}
 	skDel      = softkey{"Del", softKey, keypad.Left}
 	skCancel   = softkey{"Cancel", softKey, keypad.Cancel}
@@ -311,11 +336,13 @@ func (p *Phone) softkeys() [4]softkey {
 	switch {
 	case p.transferring != "":
 		return [4]softkey{{"Xfer", softKey, keypad.Transfer}, skDel, skNone, skCancel}
-	case p.ringing() != nil && (active == nil || active.state == Dialing && p.ndigits == 0):
+	case p.ringing() != nil && !p.typing():
+		if active != nil && active.live() {
+			// call waiting: answering puts the current call on hold;
+			// End ends the current one
+			return [4]softkey{skAnswer, skReject, skNone, skEnd}
+		}
 		return [4]softkey{skAnswer, skReject, skNone, skNone}
-	case p.ringing() != nil && active != nil && active.state == Connected:
-		// call waiting: answering puts the current call on hold
-		return [4]softkey{skAnswer, skReject, skNone, skEnd}
 	case active != nil && active.state == Dialing:
 		return [4]softkey{skDial, skDel, skNone, skCancel}
 	case active != nil && (active.state == Calling || active.state == Ringing || active.state == EarlyMedia):

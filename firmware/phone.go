@@ -91,6 +91,7 @@ type call struct {
 	muted     bool
 	alerted   bool  // we (or the remote) rang: a Ringing state was passed
 	deadline  int64 // redirect-on-time deadline (0 = none)
+	giveUp    int64 // ringing_time: stop ringing, the call is missed (0 = never)
 	hops      int   // 3xx redirections followed for this call
 	headers   map[string]string
 	cancel    string // Reason of a CANCEL
@@ -246,6 +247,12 @@ func (p *Phone) tick(t Tick) {
 			p.logf(Info, "call from "+c.remote.URI+" redirected after "+p.s.Get("redirect_time")+" s to "+target)
 			p.free(c)
 			p.syncLEDs()
+			changed = true
+		case c.state == Ringing && c.dir == Incoming && c.giveUp > 0 && p.ticks >= c.giveUp:
+			p.emit(Reject{Call: c.id, Status: 480, Reason: "Temporarily Unavailable"})
+			p.logf(Info, "no answer after "+p.s.Get("ringing_time")+" s")
+			p.missedCall(c)
+			p.end(c, "")
 			changed = true
 		}
 	}

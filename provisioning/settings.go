@@ -31,6 +31,7 @@ var defaults = map[string]string{
 	"redirect_time_number":       "",
 	"redirect_time":              "20",
 	"auto_dial":                  "off",
+	"ringing_time":               "180",
 	"call_waiting":               "on",
 	"max_calls":                  "4",
 	"expansion_modules":          "0",

@@ -235,10 +235,13 @@ func readAudio(d *sdp.SessionDescription, m *sdp.MediaDescription) (stream, bool
 	if !found {
 		return stream{}, false
 	}
-	for _, a := range m.Attributes {
-		switch direction(a.Key) {
-		case sendRecv, sendOnly, recvOnly, inactive:
-			st.dir = direction(a.Key)
+	// a direction at session level applies unless the media line has its own
+	for _, attrs := range [][]sdp.Attribute{d.Attributes, m.Attributes} {
+		for _, a := range attrs {
+			switch direction(a.Key) {
+			case sendRecv, sendOnly, recvOnly, inactive:
+				st.dir = direction(a.Key)
+			}
 		}
 	}
 	c := m.ConnectionInformation

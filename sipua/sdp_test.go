@@ -30,6 +30,8 @@ func TestAnswer(t *testing.T) {
 		{"sendonly->recvonly", offerWith("m=audio 4000 RTP/AVP 0", "a=sendonly"), sendRecv, 0, 0, "a=recvonly", false, nil},
 		{"recvonly->sendonly", offerWith("m=audio 4000 RTP/AVP 0", "a=recvonly"), sendRecv, 0, 0, "a=sendonly", true, nil},
 		{"inactive->inactive", offerWith("m=audio 4000 RTP/AVP 0", "a=inactive"), sendRecv, 0, 0, "a=inactive", false, nil},
+		{"session-level sendonly->recvonly", sessionAttr("a=sendonly", "m=audio 4000 RTP/AVP 0"), sendRecv, 0, 0, "a=recvonly", false, nil},
+		{"media line overrides session level", sessionAttr("a=sendonly", "m=audio 4000 RTP/AVP 0", "a=sendrecv"), sendRecv, 0, 0, "a=sendrecv", true, nil},
 		{"sendrecv while we hold->sendonly", offerWith("m=audio 4000 RTP/AVP 0"), sendOnly, 0, 0, "a=sendonly", true, nil},
 		{"no common codec", offerWith("m=audio 4000 RTP/AVP 18", "a=rtpmap:18 G729/8000"), sendRecv, 0, 0, "", false, errNoCodec},
 		{"port 0 only", offerWith("m=audio 0 RTP/AVP 0"), sendRecv, 0, 0, "", false, errNoAudio},
@@ -124,4 +126,13 @@ func FuzzAnswer(f *testing.F) {
 			t.Fatalf("our answer does not parse: %v\n%s", err, ans)
 		}
 	})
+}
+
+// sessionAttr is an offer with attr at session level, before the m= line.
+func sessionAttr(attr, mline string, attrs ...string) []byte {
+	s := "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n" + attr + "\r\n" + mline + "\r\n"
+	for _, a := range attrs {
+		s += a + "\r\n"
+	}
+	return []byte(s)
 }

@@ -81,9 +81,11 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	u.mu.Unlock()
 
 	c := newCall(u, id, true, callID.Value())
-	inv := req.Clone()
+	// Our To tag goes on the request sipgo keeps too: it builds the 487 to
+	// a CANCEL from it, and every response must carry the same tag.
 	localTag := randomHex(8)
-	inv.To().Params.Add("tag", localTag)
+	req.To().Params.Add("tag", localTag)
+	inv := req.Clone()
 	c.invite, c.inviteTx, c.offer, c.state = inv, tx, offer, offered
 	c.dlg = dialog{
 		callID:       callID.Value(),

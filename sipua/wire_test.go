@@ -438,3 +438,40 @@ func TestDialUnreachableOverTCP(t *testing.T) {
 	}
 	eventually(t, "call gone", func() bool { return a.ua.active() == 0 })
 }
+
+// The 487 that ends a CANCELed INVITE carries the same To tag as the 180
+// before it (RFC 3261 8.2.6.2): one dialog, not two.
+func TestCancelKeepsTheToTag(t *testing.T) {
+	b := startPhone(t, "B", MediaTone)
+	r := newRaw(t)
+	inv := r.invite(b.port, "cancel-tag", "<sip:raw@127.0.0.1>", sdpOffer)
+	r.send(inv)
+	off := expectOnly[firmware.CallOffered](b)
+	b.ua.Do(firmware.Ring{Call: off.Call})
+	var ringing *sip.Response
+	for ringing == nil {
+		if res, ok := r.recv().(*sip.Response); ok && res.StatusCode == 180 {
+			ringing = res
+		}
+	}
+	req, err := sip.ParseMessage([]byte(inv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := req.(*sip.Request)
+	r.send(fmt.Sprintf("CANCEL %s SIP/2.0\r\nVia: %s\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n",
+		in.Recipient.String(), in.Via().Value(), in.From().Value(), in.To().Value(), in.CallID().Value()))
+	var terminated *sip.Response
+	for terminated == nil {
+		if res, ok := r.recv().(*sip.Response); ok && res.StatusCode == 487 {
+			terminated = res
+		}
+	}
+	tag180, _ := ringing.To().Params.Get("tag")
+	tag487, _ := terminated.To().Params.Get("tag")
+	if tag180 == "" || tag180 != tag487 {
+		t.Errorf("To tag of the 180 is %q, of the 487 %q: want the same", tag180, tag487)
+	}
+	r.ackFinal(inv, terminated)
+	expectOnly[firmware.CallCanceled](b)
+}

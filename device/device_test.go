@@ -2,11 +2,13 @@ package device
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"phonesim/firmware"
 	"phonesim/keypad"
@@ -24,14 +26,10 @@ func startDevice(t *testing.T, settings map[string]string) (*Device, context.Can
 		}
 	}
 	d, err := New(Config{Settings: s, SIP: "127.0.0.1:0", Media: sipua.MediaSilence})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := d.Start(ctx); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
+	t.Cleanup(cancel)
+	require.NoError(t, d.Start(ctx))
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -80,19 +78,13 @@ func TestHangingReceiverDoesNotDelayKeys(t *testing.T) {
 	}
 	start := time.Now()
 	for i := 0; i < 21; i++ { // ends with DND on
-		if err := d.Post(firmware.KeyPressed{Key: keypad.DND}); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, d.Post(firmware.KeyPressed{Key: keypad.DND}))
 	}
 	waitView(t, d, "DND on after 21 presses", func(v firmware.View) bool { return v.DND })
-	if took := time.Since(start); took > 2*time.Second {
-		t.Errorf("21 key presses took %v with a hanging receiver", took)
-	}
+	assert.Less(t, time.Since(start), 2*time.Second, "21 key presses with a hanging receiver")
 	select {
 	case q := <-hits:
-		if q != "u=100" {
-			t.Errorf("first request query = %q, want u=100", q)
-		}
+		assert.Equal(t, "u=100", q, "the first request's query")
 	case <-time.After(5 * time.Second):
 		t.Fatal("the receiver never got the first DND URL")
 	}
@@ -107,9 +99,7 @@ func TestSetupURLAndViews(t *testing.T) {
 	d, _ := startDevice(t, map[string]string{"action_setup_url": srv.URL + "/setup?mac=$mac&ip=$phone_ip"})
 	select {
 	case u := <-got:
-		if u != "/setup?mac=000413000000&ip=127.0.0.1" {
-			t.Errorf("setup URL = %s", u)
-		}
+		assert.Equal(t, "/setup?mac=000413000000&ip=127.0.0.1", u)
 	case <-time.After(5 * time.Second):
 		t.Fatal("action_setup_url never arrived")
 	}
@@ -133,9 +123,7 @@ func TestPostAfterStop(t *testing.T) {
 	d, cancel := startDevice(t, nil)
 	cancel()
 	<-d.Done()
-	if err := d.Post(firmware.KeyPressed{Key: "1"}); !errors.Is(err, ErrStopped) {
-		t.Fatalf("Post after stop = %v, want ErrStopped", err)
-	}
+	require.ErrorIs(t, d.Post(firmware.KeyPressed{Key: "1"}), ErrStopped)
 }
 
 func TestEventsNotices(t *testing.T) {

@@ -256,7 +256,6 @@ func (p *Phone) offered(e CallOffered) {
 	c.identity = p.identityFor(e.To)
 	c.headers = e.Headers
 	c.state = Ringing
-	c.alerted = true
 	if p.redirect == "time" && p.redirectURI("time", c.identity) != "" {
 		c.deadline = p.ticks + int64(p.s.Int("redirect_time", 20))*ticksPerSecond
 	}
@@ -336,7 +335,7 @@ func (p *Phone) redirectURI(mode string, identity int) string {
 	return p.targetURI(number, identity)
 }
 
-// missed records an inbound call that alerted and was never answered.
+// missedCall records an inbound call that alerted and was never answered.
 func (p *Phone) missedCall(c *call) {
 	p.logf(Info, "missed call from "+displayOf(c.remote))
 	p.remember(&p.missed, c.remote)
@@ -451,14 +450,12 @@ func (p *Phone) progressed(e CallProgressed) {
 			p.ring(c)
 		}
 	case e.Status == 183:
-		c.alerted = true
 		p.setState(c, EarlyMedia)
 	}
 }
 
 // ring moves an outgoing call to Ringing: the remote alerts.
 func (p *Phone) ring(c *call) {
-	c.alerted = true
 	p.setState(c, Ringing)
 	p.logf(Info, c.remote.URI+" is ringing")
 }

@@ -89,7 +89,6 @@ type call struct {
 	connected int64 // tick the call was connected
 	seconds   int   // connected seconds, last rendered
 	muted     bool
-	alerted   bool  // we (or the remote) rang: a Ringing state was passed
 	deadline  int64 // redirect-on-time deadline (0 = none)
 	giveUp    int64 // ringing_time: stop ringing, the call is missed (0 = never)
 	hops      int   // 3xx redirections followed for this call

@@ -60,6 +60,7 @@ type Identity struct {
 	Index      int    `json:"index"`
 	User       string `json:"user"`
 	Host       string `json:"host"`
+	Address    string `json:"address"` // user@host[:port]: where the identity is called
 	Display    string `json:"display"`
 	Registered bool   `json:"registered"`
 	RegError   string `json:"reg_error"`
@@ -115,7 +116,7 @@ func StateOf(v firmware.View) State {
 	}
 	for _, id := range v.Identities {
 		s.Identities = append(s.Identities, Identity{
-			Index: id.Index, User: id.User, Host: id.Host, Display: id.Display,
+			Index: id.Index, User: id.User, Host: id.Host, Address: id.Address, Display: id.Display,
 			Registered: id.Registered, RegError: id.RegError,
 		})
 	}

@@ -111,7 +111,7 @@ func sampleView() firmware.View {
 	return firmware.View{
 		Now:        time.Date(2026, 3, 5, 9, 4, 7, 0, time.UTC),
 		Identity:   firmware.IdentityView{Index: 1, User: "100", Host: "pbx.example", Registered: true},
-		Identities: []firmware.IdentityView{{Index: 1, User: "100", Host: "pbx.example", Display: "Desk", Registered: true}},
+		Identities: []firmware.IdentityView{{Index: 1, User: "100", Host: "pbx.example", Address: "100@pbx.example", Display: "Desk", Registered: true}},
 		Hook:       firmware.OnHook,
 		Calls: []firmware.CallView{{
 			ID: "in-1", SIPCallID: "abc@pbx", State: firmware.Ringing, Direction: firmware.Incoming,
@@ -216,7 +216,7 @@ func TestStateJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"time":"2026-03-05T09:04:07Z",` +
-		`"identities":[{"index":1,"user":"100","host":"pbx.example","display":"Desk","registered":true,"reg_error":""}],` +
+		`"identities":[{"index":1,"user":"100","host":"pbx.example","address":"100@pbx.example","display":"Desk","registered":true,"reg_error":""}],` +
 		`"hook":"on-hook","dnd":false,"redirect":{"mode":"","target":""},` +
 		`"calls":[{"id":"in-1","sip_call_id":"abc@pbx","state":"ringing","direction":"incoming","remote":"sip:alice@pbx.example","display":"Alice","seconds":0,"muted":false,"identity":1}],` +
 		`"active":"","digits":"","message":"","screen":"idle","softkeys":["Answer","","","Reject"],` +

@@ -31,6 +31,7 @@ type Config struct {
 	Media    sipua.MediaMode // what the phone sends in a call
 	Log      *phonelog.Log   // where log lines go; nil makes one
 	Clock    func() time.Time
+	Data     string // folder for what the phone keeps across restarts; "" keeps nothing
 }
 
 // Device is one running phone.
@@ -46,6 +47,9 @@ type Device struct {
 	view     atomic.Pointer[firmware.View]
 	settings atomic.Pointer[provisioning.Settings]
 	views    chan firmware.View // latest view for a terminal, newest wins
+
+	data  string
+	saves chan firmware.Memory // to the writer, newest wins
 
 	mu   sync.Mutex
 	subs map[chan webui.Notice]struct{}
@@ -70,6 +74,8 @@ func New(cfg Config) (*Device, error) {
 		done:   make(chan struct{}),
 		views:  make(chan firmware.View, 1),
 		subs:   map[chan webui.Notice]struct{}{},
+		data:   cfg.Data,
+		saves:  make(chan firmware.Memory, 1),
 	}
 	ua, err := sipua.New(sipua.Config{
 		Listen:    cfg.SIP,
@@ -99,18 +105,61 @@ func (d *Device) Start(ctx context.Context) error {
 		return err
 	}
 	go d.fetch.Run(ctx)
-	go d.run(ctx)
+	stopped := make(chan struct{})
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		if d.data != "" {
+			d.keep(stopped)
+		}
+	}()
+	go func() {
+		d.run(ctx)
+		close(stopped)
+		<-kept // Done means the last Memory is on disk
+		close(d.done)
+	}()
 	return nil
 }
 
+// keep writes each Memory the phone hands out, off the phone's loop.
+// Once the loop has stopped it writes the last one still waiting.
+func (d *Device) keep(stopped <-chan struct{}) {
+	write := func(m firmware.Memory) {
+		if err := saveMemory(d.data, m); err != nil {
+			d.log.Add(firmware.Error, "cannot keep the call lists: "+err.Error())
+		}
+	}
+	for {
+		select {
+		case m := <-d.saves:
+			write(m)
+		case <-stopped:
+			select {
+			case m := <-d.saves:
+				write(m)
+			default:
+			}
+			return
+		}
+	}
+}
+
 func (d *Device) run(ctx context.Context) {
-	defer close(d.done)
 	defer d.ua.Close()
 	ticker := time.NewTicker(firmware.TickInterval)
 	defer ticker.Stop()
 	d.step(firmware.Tick{Now: d.clock()})
 	ip, port := d.ua.Addr()
 	d.step(firmware.NetworkUp{IP: ip, Port: port}) // before boot, so action_setup_url knows $phone_ip
+	if d.data != "" {
+		switch m, ok, err := loadMemory(d.data); {
+		case err != nil:
+			d.log.Add(firmware.Warning, "starting without the kept call lists: "+err.Error())
+		case ok:
+			d.step(firmware.MemoryLoaded{Memory: m})
+		}
+	}
 	d.step(firmware.PoweredOn{})
 	for {
 		select {
@@ -137,6 +186,12 @@ func (d *Device) step(ev firmware.Event) {
 		case firmware.FetchURL:
 			d.fetch.Fire(e.Event, e.URL)
 			d.publish(webui.Notice{Kind: "fetch", Data: map[string]string{"event": e.Event, "url": actionurl.Redact(e.URL)}})
+		case firmware.SaveMemory:
+			select { // newest wins: a Memory not yet written is replaced
+			case <-d.saves:
+			default:
+			}
+			d.saves <- e.Memory
 		case firmware.SetLED:
 			// the terminal and web read LEDs from the View; a board's LED driver hooks in here
 		default:

@@ -4,6 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,4 +147,43 @@ func TestEventsNotices(t *testing.T) {
 			t.Fatal("no key_pressed notice")
 		}
 	}
+}
+
+// The call lists and DND survive a restart in the data folder, and a
+// damaged file does not keep the phone from starting.
+func TestMemoryKeptAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	start := func() (*Device, context.CancelFunc) {
+		s := provisioning.New()
+		_ = s.Set("user_name1", "100")
+		d, err := New(Config{Settings: s, SIP: "127.0.0.1:0", Media: sipua.MediaSilence, Data: dir})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		require.NoError(t, d.Start(ctx))
+		return d, cancel
+	}
+
+	d, stop := start()
+	require.NoError(t, d.Post(firmware.KeyPressed{Key: keypad.DND}))
+	require.NoError(t, d.Post(firmware.NumberDialed{Number: "sip:nobody@127.0.0.1:9"}))
+	waitView(t, d, "DND on and a dialed call", func(v firmware.View) bool { return v.DND && len(v.Calls) == 1 })
+	stop()
+	<-d.Done()
+
+	d, stop = start()
+	v := waitView(t, d, "DND back after the restart", func(v firmware.View) bool { return v.DND })
+	require.NoError(t, d.Post(firmware.KeyPressed{Key: keypad.F3})) // the dialed list
+	v = waitView(t, d, "the dialed list", func(v firmware.View) bool { return v.Screen == firmware.ScreenDialed })
+	require.Len(t, v.List, 1)
+	assert.Equal(t, "sip:nobody@127.0.0.1:9", v.List[0].Remote.URI)
+	stop()
+	<-d.Done()
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, memoryFile), []byte("{not json"), 0o644))
+	d, stop = start()
+	defer stop()
+	assert.Eventually(t, func() bool {
+		return strings.Contains(strings.Join(d.Log().Lines(), "\n"), "starting without the kept call lists")
+	}, 5*time.Second, 10*time.Millisecond, "no log line about the damaged file")
+	assert.False(t, d.View().DND, "DND from a damaged file")
 }

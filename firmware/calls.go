@@ -340,6 +340,7 @@ func (p *Phone) missedCall(c *call) {
 	p.logf(Info, "missed call from "+displayOf(c.remote))
 	p.remember(&p.missed, c.remote)
 	p.missedUnseen++
+	p.changed = true
 	p.fire("action_missed_url", c, "")
 }
 
@@ -434,6 +435,7 @@ func (p *Phone) dial(number string) {
 		From: Party{URI: p.localURI(c.identity), Display: p.s.Get("user_realname" + strconv.Itoa(c.identity))}})
 	p.setState(c, Calling)
 	p.lastDialed = number
+	p.changed = true
 	p.remember(&p.dialed, c.remote)
 	p.logf(Info, "calling "+c.remote.URI)
 	p.fire("action_outgoing_url", c, "")
@@ -622,6 +624,7 @@ func (p *Phone) setDND(on bool) {
 		return
 	}
 	p.dnd = on
+	p.changed = true
 	if on {
 		_ = p.s.Set("dnd_mode", "on")
 		p.logf(Info, "DND on")
@@ -641,6 +644,7 @@ func (p *Phone) setRedirect(mode string) {
 	}
 	was := p.redirect
 	p.redirect = mode
+	p.changed = true
 	if mode == "" {
 		_ = p.s.Set("redirect_event", "none")
 	} else {
@@ -662,6 +666,7 @@ func (p *Phone) setRedirect(mode string) {
 
 // remember adds a party to a call list, newest first.
 func (p *Phone) remember(list *[]ListEntry, who Party) {
+	p.changed = true
 	*list = append(*list, ListEntry{})
 	copy((*list)[1:], *list)
 	(*list)[0] = ListEntry{Remote: who, When: p.now}

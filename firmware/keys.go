@@ -248,6 +248,7 @@ func (p *Phone) showList(s Screen) {
 	p.screen = s
 	p.cursor = 0
 	if s == ScreenMissed {
+		p.changed = p.changed || p.missedUnseen > 0
 		p.missedUnseen = 0
 	}
 	p.render()

@@ -68,7 +68,8 @@ type Phone struct {
 
 	regs [provisioning.MaxIdentities + 1]regState
 
-	out []Effect // effects of the Step in progress
+	out     []Effect // effects of the Step in progress
+	changed bool     // the Memory changed in this Step
 }
 
 type regState struct {
@@ -126,7 +127,10 @@ func (p *Phone) Settings() *provisioning.Settings { return p.s.Clone() }
 // Step applies one event and returns what the adapters must do.
 func (p *Phone) Step(ev Event) []Effect {
 	p.out = nil
+	p.changed = false
 	switch e := ev.(type) {
+	case MemoryLoaded:
+		p.loadMemory(e.Memory)
 	case PoweredOn:
 		p.powerOn()
 	case NetworkUp:
@@ -179,6 +183,9 @@ func (p *Phone) Step(ev Event) []Effect {
 			p.fireIdentity("action_reg_failed", e.Identity)
 			p.render()
 		}
+	}
+	if p.changed {
+		p.emit(SaveMemory{Memory: p.memory()})
 	}
 	return p.out
 }

@@ -93,9 +93,10 @@ func splitBlocks(s string) []block {
 }
 
 type runner struct {
-	t   *testing.T
-	p   *Phone
-	now time.Time
+	t     *testing.T
+	p     *Phone
+	now   time.Time
+	saved []Memory // every SaveMemory, oldest first
 }
 
 func (r *runner) exec(cmd string) string {
@@ -120,15 +121,40 @@ func (r *runner) exec(cmd string) string {
 	}
 	var effects []Effect
 	step := func(ev Event) {
-		effects = append(effects, r.p.Step(ev)...)
+		out := r.p.Step(ev)
+		for _, e := range out {
+			if m, ok := e.(SaveMemory); ok {
+				r.saved = append(r.saved, m.Memory)
+			}
+		}
+		effects = append(effects, out...)
 		if err := checkInvariants(r.p); err != nil {
 			r.t.Fatalf("after %q: %v", cmd, err)
 		}
 	}
-	if fields[0] != "new" && r.p == nil {
+	if fields[0] != "new" && fields[0] != "restart" && r.p == nil {
 		r.t.Fatalf("%q before new", cmd)
 	}
 	switch fields[0] {
+	case "restart":
+		// a new phone that loads what the old one saved
+		var mem Memory
+		for i := len(r.saved) - 1; i >= 0; i-- {
+			mem = r.saved[i]
+			break
+		}
+		s := provisioning.New()
+		_ = s.Set("user_name1", "100")
+		for _, a := range args {
+			k, v, _ := strings.Cut(a, "=")
+			if err := s.Set(k, v); err != nil {
+				r.t.Fatal(err)
+			}
+		}
+		r.p = New(s)
+		step(MemoryLoaded{Memory: mem})
+		step(PoweredOn{})
+		step(NetworkUp{IP: "192.0.2.10", Port: 5060})
 	case "new":
 		s := provisioning.New()
 		_ = s.Set("user_name1", "100")
@@ -281,6 +307,10 @@ func formatEffect(e Effect) string {
 		return fmt.Sprintf("register %d %s@%s expires %d%s", e.Identity, e.User, e.Host, e.Expires, pass)
 	case Log:
 		return fmt.Sprintf("log %s: %s", e.Level, e.Message)
+	case SaveMemory:
+		m := e.Memory
+		return fmt.Sprintf("save memory: dnd=%v redirect=%q missed=%d (%d unseen) received=%d dialed=%d last=%q",
+			m.DND, m.Redirect, len(m.Missed), m.MissedUnseen, len(m.Received), len(m.Dialed), m.LastDialed)
 	}
 	return fmt.Sprintf("%T", e)
 }

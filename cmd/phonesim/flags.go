@@ -45,7 +45,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.mac, "mac", "", "the phone's `MAC` (12 hex digits)")
 	fs.StringVar(&o.model, "model", "", "the phone model (`NAME`, sets phone_type; default snomD785)")
 	fs.IntVar(&o.expansion, "expansion", 0, "expansion modules attached (`N`, 0-3, 18 keys each)")
-	fs.StringVar(&o.data, "data", "", "`DIR` where user changes and call lists are kept")
+	fs.StringVar(&o.data, "data", "", "`DIR` where DND, redirection and the call lists are kept across restarts (default: nothing is kept)")
 	fs.BoolVar(&o.echo, "echo", false, "start the built-in echo phone and put it on a function key (default when no setting is given)")
 	fs.BoolVar(&o.noEcho, "no-echo", false, "do not start the built-in echo phone")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")

@@ -57,10 +57,12 @@ func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		}
 	}
 
-	phone, err := startDevice(ctx, settings, o.sip, log)
+	cfg := device.Config{Settings: settings, SIP: o.sip, Media: sipua.MediaTone, Log: log, Data: o.data}
+	phone, err := startDevice(ctx, cfg)
 	if err != nil && o.sipDefault && errors.Is(err, syscall.EADDRINUSE) {
 		log.Add(firmware.Notice, "SIP port "+o.sip+" is in use; taking a free port (--sip sets one)")
-		phone, err = startDevice(ctx, settings, "127.0.0.1:0", log)
+		cfg.SIP = "127.0.0.1:0"
+		phone, err = startDevice(ctx, cfg)
 	}
 	if err != nil {
 		return err
@@ -94,13 +96,13 @@ func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	return err
 }
 
-func startDevice(ctx context.Context, s *provisioning.Settings, addr string, log *phonelog.Log) (*device.Device, error) {
-	phone, err := device.New(device.Config{Settings: s, SIP: addr, Media: sipua.MediaTone, Log: log})
+func startDevice(ctx context.Context, cfg device.Config) (*device.Device, error) {
+	phone, err := device.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("SIP %s: %w", addr, err)
+		return nil, fmt.Errorf("SIP %s: %w", cfg.SIP, err)
 	}
 	if err := phone.Start(ctx); err != nil {
-		return nil, fmt.Errorf("SIP %s: %w", addr, err)
+		return nil, fmt.Errorf("SIP %s: %w", cfg.SIP, err)
 	}
 	return phone, nil
 }

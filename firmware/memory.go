@@ -1,0 +1,75 @@
+package firmware
+
+// Memory is what a phone keeps across restarts: the user's own changes
+// (DND, redirection) and the call lists. The core hands it out in a
+// SaveMemory effect whenever it changes and takes it back, at boot, in a
+// MemoryLoaded event; the adapter decides where it lives.
+type Memory struct {
+	DND          bool        `json:"dnd"`
+	Redirect     string      `json:"redirect"` // "", "all", "busy", "time"
+	Missed       []ListEntry `json:"missed"`
+	Received     []ListEntry `json:"received"`
+	Dialed       []ListEntry `json:"dialed"`
+	MissedUnseen int         `json:"missed_unseen"`
+	LastDialed   string      `json:"last_dialed"`
+}
+
+// MemoryLoaded gives the phone what it kept before the restart. It comes
+// before PoweredOn. DND and redirection are taken from it unless the
+// settings the phone started with set them explicitly: provisioning wins
+// over a remembered user change.
+type MemoryLoaded struct{ Memory Memory }
+
+// SaveMemory asks the adapter to keep m (replacing what it kept).
+type SaveMemory struct{ Memory Memory }
+
+func (MemoryLoaded) event() {}
+func (SaveMemory) effect()  {}
+
+func (p *Phone) loadMemory(m Memory) {
+	if !p.s.IsSet("dnd_mode") {
+		p.dnd = m.DND
+		p.setSetting("dnd_mode", onOff(m.DND))
+	}
+	if !p.s.IsSet("redirect_event") {
+		p.redirect = redirectMode(m.Redirect)
+		if p.redirect == "" {
+			p.setSetting("redirect_event", "none")
+		} else {
+			p.setSetting("redirect_event", p.redirect)
+		}
+	}
+	p.missed = capList(m.Missed)
+	p.received = capList(m.Received)
+	p.dialed = capList(m.Dialed)
+	p.missedUnseen = clamp(m.MissedUnseen, 0, len(p.missed))
+	p.lastDialed = m.LastDialed
+	p.syncLEDs()
+	p.render()
+}
+
+// setSetting records a user change in the settings without re-applying it.
+func (p *Phone) setSetting(name, value string) { _ = p.s.Set(name, value) }
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func capList(l []ListEntry) []ListEntry {
+	if len(l) > maxListEntries {
+		l = l[:maxListEntries]
+	}
+	return append([]ListEntry(nil), l...)
+}
+
+// memory is a copy of what the phone keeps.
+func (p *Phone) memory() Memory {
+	return Memory{
+		DND: p.dnd, Redirect: p.redirect,
+		Missed: capList(p.missed), Received: capList(p.received), Dialed: capList(p.dialed),
+		MissedUnseen: p.missedUnseen, LastDialed: p.lastDialed,
+	}
+}

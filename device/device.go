@@ -187,6 +187,9 @@ func (d *Device) step(ev firmware.Event) {
 			d.fetch.Fire(e.Event, e.URL)
 			d.publish(webui.Notice{Kind: "fetch", Data: map[string]string{"event": e.Event, "url": actionurl.Redact(e.URL)}})
 		case firmware.SaveMemory:
+			if d.data == "" {
+				break // nothing is kept without a data folder
+			}
 			select { // newest wins: a Memory not yet written is replaced
 			case <-d.saves:
 			default:
@@ -201,13 +204,12 @@ func (d *Device) step(ev firmware.Event) {
 	if _, tick := ev.(firmware.Tick); !tick {
 		changed = true
 		d.publish(webui.Notice{Kind: noticeKind(ev), Data: ev})
+		// keys change settings too (DND sets dnd_mode): /settings.htm follows
+		d.settings.Store(d.phone.Settings())
 	}
 	if changed {
 		v := d.phone.View()
 		d.view.Store(&v)
-		if _, ok := ev.(firmware.SettingChanged); ok {
-			d.settings.Store(d.phone.Settings())
-		}
 		select { // newest view wins: drop the one the terminal has not taken
 		case <-d.views:
 		default:

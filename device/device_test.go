@@ -187,3 +187,12 @@ func TestMemoryKeptAcrossRestarts(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond, "no log line about the damaged file")
 	assert.False(t, d.View().DND, "DND from a damaged file")
 }
+
+// A key that changes a setting (DND sets dnd_mode) shows in Settings, as
+// /settings.htm reads it.
+func TestSettingsFollowKeys(t *testing.T) {
+	d, _ := startDevice(t, nil)
+	require.NoError(t, d.Post(firmware.KeyPressed{Key: keypad.DND}))
+	assert.Eventually(t, func() bool { return d.Settings().Get("dnd_mode") == "on" },
+		5*time.Second, 10*time.Millisecond, "dnd_mode after the DND key")
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -230,4 +231,33 @@ func freeUDPTCPPort(t *testing.T) int {
 	}
 	t.Fatal("no free port")
 	return 0
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // in stderr or the returned error
+		err  error
+	}{
+		{[]string{"--bogus"}, "unknown flag: --bogus", errUsage},
+		{[]string{"stray"}, `unexpected argument "stray"`, errUsage},
+		{[]string{"--expansion", "4"}, "--expansion 4: must be 0 to 3", nil},
+		{[]string{"--mac", "xyz"}, `--mac "xyz": need 12 hex digits`, nil},
+		{[]string{"--log-level", "loud"}, `--log-level "loud"`, nil},
+		{[]string{"-s", "bad name=1"}, `bad setting name "bad name"`, nil},
+		{[]string{"-c", "/nonexistent/phone.cfg"}, "/nonexistent/phone.cfg", nil},
+	} {
+		var stderr syncBuffer
+		err := run(context.Background(), append(tc.args, "--http", "off", "--no-echo"), io.Discard, &stderr)
+		if err == nil {
+			t.Errorf("%v: no error", tc.args)
+			continue
+		}
+		if tc.err != nil && !errors.Is(err, tc.err) {
+			t.Errorf("%v: error %v, want %v", tc.args, err, tc.err)
+		}
+		if got := err.Error() + stderr.String(); !strings.Contains(got, tc.want) {
+			t.Errorf("%v: %q does not say %q", tc.args, got, tc.want)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,7 +56,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "phonesim: %v\nRun 'phonesim --help' for the flags.\n", err)
+		return nil, errUsage // exit status 2, as for any usage error
 	}
 	o.sipDefault, o.httpDefault = !fs.Changed("sip"), !fs.Changed("http")
 	if fs.NArg() > 0 {

@@ -118,6 +118,24 @@ func (l Level) String() string {
 	}
 }
 
+// CallEffect is an effect on one call; the SIP adapter hands it to that
+// call.
+type CallEffect interface {
+	Effect
+	OfCall() CallID
+}
+
+func (e Ring) OfCall() CallID         { return e.Call }
+func (e Answer) OfCall() CallID       { return e.Call }
+func (e Reject) OfCall() CallID       { return e.Call }
+func (e Redirect) OfCall() CallID     { return e.Call }
+func (e Hangup) OfCall() CallID       { return e.Call }
+func (e HoldCall) OfCall() CallID     { return e.Call }
+func (e ResumeCall) OfCall() CallID   { return e.Call }
+func (e MuteCall) OfCall() CallID     { return e.Call }
+func (e SendDTMF) OfCall() CallID     { return e.Call }
+func (e TransferCall) OfCall() CallID { return e.Call }
+
 func (Render) effect()       {}
 func (Dial) effect()         {}
 func (Ring) effect()         {}

@@ -137,34 +137,17 @@ func (r *runner) exec(cmd string) string {
 	}
 	switch fields[0] {
 	case "restart":
-		// a new phone that loads what the old one saved
+		// a new phone that loads what the old one saved last
 		var mem Memory
-		for i := len(r.saved) - 1; i >= 0; i-- {
-			mem = r.saved[i]
-			break
+		if n := len(r.saved); n > 0 {
+			mem = r.saved[n-1]
 		}
-		s := provisioning.New()
-		_ = s.Set("user_name1", "100")
-		for _, a := range args {
-			k, v, _ := strings.Cut(a, "=")
-			if err := s.Set(k, v); err != nil {
-				r.t.Fatal(err)
-			}
-		}
-		r.p = New(s)
+		r.p = New(r.settings(args))
 		step(MemoryLoaded{Memory: mem})
 		step(PoweredOn{})
 		step(NetworkUp{IP: "192.0.2.10", Port: 5060})
 	case "new":
-		s := provisioning.New()
-		_ = s.Set("user_name1", "100")
-		for _, a := range args {
-			k, v, _ := strings.Cut(a, "=")
-			if err := s.Set(k, v); err != nil {
-				r.t.Fatal(err)
-			}
-		}
-		r.p = New(s)
+		r.p = New(r.settings(args))
 		r.now = start
 		step(PoweredOn{})
 		step(NetworkUp{IP: "192.0.2.10", Port: 5060})
@@ -240,6 +223,19 @@ func (r *runner) exec(cmd string) string {
 		b.WriteString(formatEffect(e) + "\n")
 	}
 	return b.String()
+}
+
+// settings are identity 100 plus the name=value arguments.
+func (r *runner) settings(args []string) *provisioning.Settings {
+	s := provisioning.New()
+	_ = s.Set("user_name1", "100")
+	for _, a := range args {
+		k, v, _ := strings.Cut(a, "=")
+		if err := s.Set(k, v); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	return s
 }
 
 // splitArgs splits on spaces, keeping double-quoted parts together.

@@ -323,30 +323,12 @@ func (u *UA) Do(e firmware.Effect) {
 	case firmware.Dial:
 		u.dial(e)
 		return
-	case firmware.Ring:
-		id = e.Call
-	case firmware.Answer:
-		id = e.Call
-	case firmware.Reject:
-		id = e.Call
-	case firmware.Redirect:
-		id = e.Call
-	case firmware.Hangup:
-		id = e.Call
-	case firmware.HoldCall:
-		id = e.Call
-	case firmware.ResumeCall:
-		id = e.Call
-	case firmware.MuteCall:
-		id = e.Call
-	case firmware.SendDTMF:
-		id = e.Call
-	case firmware.TransferCall:
-		id = e.Call
 	case firmware.Register:
 		u.Register(Account{Identity: e.Identity, User: e.User, Host: e.Host, AuthUser: e.AuthUser,
 			Password: e.Password, Expires: time.Duration(e.Expires) * time.Second})
 		return
+	case firmware.CallEffect:
+		id = e.OfCall()
 	default:
 		return
 	}

@@ -1,102 +1,75 @@
 package provisioning
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
-// MaxFileSize caps a setting file; a larger one is refused, not truncated.
-const MaxFileSize = 1 << 20
-
-// Perm is a setting's permission flag, as snom files give it.
-type Perm string
-
-const (
-	PermDefault  Perm = ""  // user may change it; the next provisioning overwrites
-	PermUser     Perm = "!" // user may change it and provisioning keeps the change
-	PermReadOnly Perm = "&" // the user may not change it
-)
-
-// SettingError is a problem in a setting file, with where it stands.
-type SettingError struct {
-	File string
-	Line int
-	Name string
-	Err  error
-}
-
-func (e *SettingError) Error() string {
-	where := e.File
-	if where == "" {
-		where = "setting"
-	}
-	if e.Line > 0 {
-		where = fmt.Sprintf("%s:%d", where, e.Line)
-	}
-	if e.Name != "" {
-		return fmt.Sprintf("%s: %s: %v", where, e.Name, e.Err)
-	}
-	return fmt.Sprintf("%s: %v", where, e.Err)
-}
-
-func (e *SettingError) Unwrap() error { return e.Err }
-
-// ErrTooLarge is returned for a setting file over MaxFileSize.
-var ErrTooLarge = errors.New("provisioning: file too large")
-
-// File is the result of parsing a setting file: values and their perms.
-type File struct {
-	Values *Settings
-	Perms  map[string]Perm
-}
-
-// ParseFlat parses snom's flat form: one "name: value" per line, "#"
-// comments, "name!" for user-writable, "name&" for read-only. file names
-// the source in errors.
-func ParseFlat(r io.Reader, file string) (*File, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+// ParseFlat parses snom's flat form from r. See parseFlat.
+func ParseFlat(r io.Reader, name string) (*File, error) {
+	data, err := ReadFile(r, name)
 	if err != nil {
-		return nil, &SettingError{File: file, Err: err}
+		return nil, err
 	}
+	return parseFlat(data, name)
+}
+
+// parseFlat parses snom's flat form: one "name: value" per line. A line
+// whose first non-blank character is '#' is a comment; a '#' anywhere
+// else is part of the value (snom has no inline comments: "http_pass:
+// a#b" sets the password "a#b"). Lines starting with '<' are skipped, so
+// the "<html><pre>" wrapper snom's own exports carry is harmless. A flag
+// directly after the name sets the perm: "name!" the user may change it
+// and provisioning keeps the change, "name&" read-only, "name$" the user
+// may change it until the next provisioning. The file is UTF-8; a
+// byte-order mark is skipped.
+func parseFlat(data []byte, name string) (*File, error) {
 	if len(data) > MaxFileSize {
-		return nil, &SettingError{File: file, Err: ErrTooLarge}
+		return nil, &SettingError{File: name, Err: ErrTooLarge}
 	}
-	f := &File{Values: New(), Perms: map[string]Perm{}}
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	sc.Buffer(make([]byte, 64*1024), MaxFileSize)
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	f := &File{Name: name}
 	line := 0
-	for sc.Scan() {
+	for len(data) > 0 {
 		line++
-		text := strings.TrimSpace(sc.Text())
-		if line == 1 {
-			text = strings.TrimPrefix(text, "\ufeff")
+		var text []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			text, data = data[:i], data[i+1:]
+		} else {
+			text, data = data, nil
 		}
-		if text == "" || strings.HasPrefix(text, "#") {
+		if !utf8.Valid(text) {
+			return nil, &SettingError{File: name, Line: line, Err: errors.New("not UTF-8 (save the file as UTF-8)")}
+		}
+		s := strings.TrimSpace(string(text))
+		if s == "" || s[0] == '#' || s[0] == '<' {
 			continue
 		}
-		colon := strings.IndexByte(text, ':')
+		colon := strings.IndexByte(s, ':')
 		if colon < 0 {
-			return nil, &SettingError{File: file, Line: line, Err: errors.New(`expected "name: value"`)}
+			return nil, &SettingError{File: name, Line: line, Err: fmt.Errorf(`expected "name: value", got %s`, quoteShort(s))}
 		}
-		name := strings.TrimSpace(text[:colon])
-		value := strings.TrimSpace(text[colon+1:])
-		perm := PermDefault
-		switch {
-		case strings.HasSuffix(name, "!"):
-			perm, name = PermUser, strings.TrimSuffix(name, "!")
-		case strings.HasSuffix(name, "&"):
-			perm, name = PermReadOnly, strings.TrimSuffix(name, "&")
+		key := strings.TrimSpace(s[:colon])
+		value := strings.TrimSpace(s[colon+1:])
+		perm := PermOverwrite
+		if n := len(key); n > 0 {
+			switch key[n-1] {
+			case '!':
+				perm, key = PermKeep, key[:n-1]
+			case '&':
+				perm, key = PermReadOnly, key[:n-1]
+			case '$':
+				perm, key = PermOverwrite, key[:n-1]
+			}
 		}
-		if err := f.Values.Set(name, value); err != nil {
-			return nil, &SettingError{File: file, Line: line, Name: name, Err: errors.New("bad setting name")}
+		if err := CheckName(key); err != nil {
+			return nil, &SettingError{File: name, Line: line, Name: quoteShort(key), Err: errors.New("bad setting name (letters, digits, '_', '-' and '.', then an optional flag !, & or $)")}
 		}
-		f.Perms[name] = perm
-	}
-	if err := sc.Err(); err != nil {
-		return nil, &SettingError{File: file, Line: line + 1, Err: err}
+		f.Entries = append(f.Entries, Entry{Name: key, Value: value, Perm: perm, Line: line})
 	}
 	return f, nil
 }
@@ -105,11 +78,23 @@ func ParseFlat(r io.Reader, file string) (*File, error) {
 func ParseAssignment(s string) (name, value string, err error) {
 	eq := strings.IndexByte(s, '=')
 	if eq <= 0 {
-		return "", "", fmt.Errorf("provisioning: %q is not NAME=VALUE", s)
+		return "", "", fmt.Errorf("provisioning: %s is not NAME=VALUE", quoteShort(s))
 	}
 	name, value = strings.TrimSpace(s[:eq]), s[eq+1:]
 	if err := CheckName(name); err != nil {
 		return "", "", err
 	}
 	return name, value, nil
+}
+
+// quoteShort quotes user text for a message, cut to a readable length.
+func quoteShort(s string) string {
+	if len(s) > 60 {
+		cut := 60
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return fmt.Sprintf("%q…(%d bytes)", s[:cut], len(s))
+	}
+	return fmt.Sprintf("%q", s)
 }

@@ -19,21 +19,47 @@ func TestParseFlat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]string{
-		"user_name1":          "100",
-		"user_realname1":      "Front Desk",
-		"dnd_mode":            "on",
-		"http_pass":           "secret",
-		"fkey3":               "dest sip:200@pbx",
-		"action_incoming_url": "http://crm/in?nr=$remote&x=1",
-		"redirect_event":      "none", // a default
+	got := map[string]Entry{}
+	for _, e := range f.Entries {
+		got[e.Name] = e
+	}
+	for name, want := range map[string]Entry{
+		"user_name1":          {Value: "100", Line: 2},
+		"user_realname1":      {Value: "Front Desk", Line: 3},
+		"dnd_mode":            {Value: "on", Perm: PermKeep, Line: 4},
+		"http_pass":           {Value: "secret", Perm: PermReadOnly, Line: 5},
+		"fkey3":               {Value: "dest sip:200@pbx", Line: 7},
+		"action_incoming_url": {Value: "http://crm/in?nr=$remote&x=1", Line: 8},
 	} {
-		if got := f.Values.Get(name); got != want {
-			t.Errorf("%s = %q, want %q", name, got, want)
+		want.Name = name
+		if got[name] != want {
+			t.Errorf("%s = %+v, want %+v", name, got[name], want)
 		}
 	}
-	if f.Perms["dnd_mode"] != PermUser || f.Perms["http_pass"] != PermReadOnly || f.Perms["user_name1"] != PermDefault {
-		t.Errorf("perms = %v", f.Perms)
+	if len(f.Entries) != 6 {
+		t.Errorf("%d entries, want 6", len(f.Entries))
+	}
+}
+
+// snom's flat files: a '#' inside a value is part of it (no inline
+// comments), snom's <html><pre> wrapper lines are skipped, "$" is a flag.
+func TestParseFlatSnomForms(t *testing.T) {
+	in := "<html>\n<pre>\nhttp_pass&: se#cret  # not a comment\nredirect_number$: 200\n  # indented comment\n</pre>\n</html>\n"
+	f, err := ParseFlat(strings.NewReader(in), "snom.htm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Entry{
+		{Name: "http_pass", Value: "se#cret  # not a comment", Perm: PermReadOnly, Line: 3},
+		{Name: "redirect_number", Value: "200", Perm: PermOverwrite, Line: 4},
+	}
+	if len(f.Entries) != len(want) {
+		t.Fatalf("entries %+v, want %+v", f.Entries, want)
+	}
+	for i := range want {
+		if f.Entries[i] != want[i] {
+			t.Errorf("entry %d = %+v, want %+v", i, f.Entries[i], want[i])
+		}
 	}
 }
 
@@ -45,6 +71,7 @@ func TestParseFlatErrors(t *testing.T) {
 		{"user_name1: 100\nthis is not a setting\n", 2},
 		{"\n\nbad name: x\n", 3},
 		{": value\n", 1},
+		{"user_name1: 100\nuser_realname1: \xff\xfe\n", 2},
 	} {
 		_, err := ParseFlat(strings.NewReader(tc.in), "bad.cfg")
 		var se *SettingError
@@ -109,9 +136,9 @@ func FuzzParseFlat(f *testing.F) {
 			}
 			return
 		}
-		for name := range file.Perms {
-			if CheckName(name) != nil {
-				t.Fatalf("accepted bad name %q", name)
+		for _, e := range file.Entries {
+			if CheckName(e.Name) != nil {
+				t.Fatalf("accepted bad name %q", e.Name)
 			}
 		}
 	})

@@ -5,7 +5,6 @@ package provisioning
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -13,68 +12,41 @@ import (
 // MaxIdentities is the number of SIP identities (user_*1 ... user_*12).
 const MaxIdentities = 12
 
-// Settings is a set of snom settings by flat name ("user_name1", "fkey3",
-// "dnd_mode"). A name that was never set reads as its default.
+// Source is where a setting's value came from, lowest first: a later
+// source wins over an earlier one.
+type Source uint8
+
+const (
+	FromDefault Source = iota // the schema's default
+	FromFile                  // a --config file
+	FromServer                // the setting server
+	FromUser                  // a change on the phone: handset, web form, command.htm
+	FromCommandLine           // --set and the flags that name settings
+)
+
+func (s Source) String() string {
+	return [...]string{"default", "file", "server", "user", "command line"}[s]
+}
+
+// Meta is what the settings page shows about a value besides the value.
+type Meta struct {
+	Perm   Perm
+	Source Source
+	Origin string // the file or URL it came from, when it came from one
+}
+
+// Settings is the settings in force, by flat name ("user_name1",
+// "fkey3", "dnd_mode"), with the perm and source of each, and the phone
+// book. A name that was never set reads as its default. Unknown names
+// are kept (and shown as unknown) but nothing reads them.
 type Settings struct {
 	values map[string]string
-}
-
-// defaults are snom's where snom has the setting; names phonesim adds are
-// marked in docs/settings.md.
-var defaults = map[string]string{
-	"phone_type":                 "snomD785",
-	"mac":                        "000413000000",
-	"dnd_mode":                   "off",
-	"redirect_event":             "none",
-	"redirect_number":            "",
-	"redirect_busy_number":       "",
-	"redirect_time_number":       "",
-	"redirect_time":              "20",
-	"auto_dial":                  "off",
-	"ringing_time":               "180",
-	"call_waiting":               "on",
-	"max_calls":                  "4",
-	"expansion_modules":          "0",
-	"http_user":                  "",
-	"http_pass":                  "",
-	"action_setup_url":           "",
-	"action_incoming_url":        "",
-	"action_outgoing_url":        "",
-	"action_offhook_url":         "",
-	"action_onhook_url":          "",
-	"action_connected_url":       "",
-	"action_disconnected_url":    "",
-	"action_missed_url":          "",
-	"action_dnd_on_url":          "",
-	"action_dnd_off_url":         "",
-	"action_redirection_on_url":  "",
-	"action_redirection_off_url": "",
-	"action_reg_failed":          "",
-	"action_registered_url":      "",
-	"action_log_on_url":          "",
-	"action_log_off_url":         "",
-	"action_hold":                "",
-	"action_unhold":              "",
-	"action_transfer":            "",
-	"action_blind_transfer":      "",
-	"action_attended_transfer":   "",
-	"action_longpress_url":       "",
-}
-
-// indexedDefaults are settings that exist once per identity (suffix 1-12)
-// or once per function key (suffix 0-85).
-var identityDefaults = map[string]string{
-	"user_name":     "",
-	"user_realname": "",
-	"user_host":     "",
-	"user_pass":     "",
-	"user_pname":    "",
-	"user_active":   "on",
-	"user_expiry":   "3600",
+	meta   map[string]Meta
+	book   []Contact
 }
 
 // New returns settings that hold only defaults.
-func New() *Settings { return &Settings{values: map[string]string{}} }
+func New() *Settings { return &Settings{values: map[string]string{}, meta: map[string]Meta{}} }
 
 // Clone returns an independent copy.
 func (s *Settings) Clone() *Settings {
@@ -82,6 +54,10 @@ func (s *Settings) Clone() *Settings {
 	for k, v := range s.values {
 		c.values[k] = v
 	}
+	for k, v := range s.meta {
+		c.meta[k] = v
+	}
+	c.book = append([]Contact(nil), s.book...)
 	return c
 }
 
@@ -99,6 +75,12 @@ func (s *Settings) IsSet(name string) bool {
 	_, ok := s.values[name]
 	return ok
 }
+
+// Meta returns the perm and source of name's value.
+func (s *Settings) Meta(name string) Meta { return s.meta[name] }
+
+// Perm returns what the user may do with name.
+func (s *Settings) Perm(name string) Perm { return s.meta[name].Perm }
 
 // Int returns the value of name as a number, or def when it is not one.
 func (s *Settings) Int(name string, def int) int {
@@ -118,8 +100,9 @@ func (s *Settings) On(name string) bool {
 	return false
 }
 
-// Set sets one setting. The name must be a plain setting name; values
-// are kept as given.
+// Set sets one setting, keeping its perm and source. The name must be a
+// well-formed setting name; the value is kept as given (Validate checks
+// it against the schema).
 func (s *Settings) Set(name, value string) error {
 	if err := CheckName(name); err != nil {
 		return err
@@ -128,60 +111,114 @@ func (s *Settings) Set(name, value string) error {
 	return nil
 }
 
-// Merge sets every value of o over s.
-func (s *Settings) Merge(o *Settings) {
-	for k, v := range o.values {
-		s.values[k] = v
+// SetFrom sets one setting with where it came from.
+func (s *Settings) SetFrom(name, value string, m Meta) error {
+	if err := s.Set(name, value); err != nil {
+		return err
 	}
+	s.meta[name] = m
+	return nil
 }
 
-// Names returns every name that has a value or a default, sorted.
+// Names returns every known setting and every name that has a value,
+// sorted.
 func (s *Settings) Names() []string {
 	seen := map[string]bool{}
-	for k := range defaults {
+	for _, k := range KnownNames() {
 		seen[k] = true
 	}
 	for k := range s.values {
 		seen[k] = true
 	}
-	names := make([]string, 0, len(seen))
-	for k := range seen {
-		names = append(names, k)
+	return sortedNames(seen)
+}
+
+// Changed lists the names whose values differ between s and o (a name
+// set in one and holding its default in the other differs only when the
+// values differ), sorted.
+func (s *Settings) Changed(o *Settings) []string {
+	seen := map[string]bool{}
+	for k := range s.values {
+		seen[k] = true
 	}
-	sort.Strings(names)
-	return names
+	for k := range o.values {
+		seen[k] = true
+	}
+	var out []string
+	for _, k := range sortedNames(seen) {
+		if s.Get(k) != o.Get(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Contacts returns the phone book.
+func (s *Settings) Contacts() []Contact { return append([]Contact(nil), s.book...) }
+
+// SetContacts replaces the phone book.
+func (s *Settings) SetContacts(book []Contact) { s.book = append([]Contact(nil), book...) }
+
+// NameFor returns the phone-book name of a number or SIP URI ("200",
+// "sip:200@pbx", "sip:200@10.0.0.1:5060"), "" when the book has none.
+func (s *Settings) NameFor(number string) string {
+	user := userPart(number)
+	if user == "" {
+		return ""
+	}
+	for _, c := range s.book {
+		if c.Number != "" && (c.Number == number || userPart(c.Number) == user) {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// userPart is the user of a SIP URI ("sip:200@pbx" → "200"), or the
+// number itself.
+func userPart(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
+	lower := strings.ToLower(s)
+	if strings.HasPrefix(lower, "sip:") {
+		s = s[4:]
+	} else if strings.HasPrefix(lower, "sips:") {
+		s = s[5:]
+	}
+	if at := strings.IndexByte(s, '@'); at >= 0 {
+		s = s[:at]
+	}
+	if semi := strings.IndexAny(s, ";?"); semi >= 0 {
+		s = s[:semi]
+	}
+	return s
 }
 
 // Default returns the default of a setting, and whether phonesim knows it.
 func Default(name string) (string, bool) {
-	if v, ok := defaults[name]; ok {
-		return v, true
-	}
-	base, idx := splitIndex(name)
-	if idx < 0 {
+	spec, idx, ok := Lookup(name)
+	if !ok {
 		return "", false
 	}
-	if v, ok := identityDefaults[base]; ok && idx >= 1 && idx <= MaxIdentities {
-		return v, true
+	if spec.Name == "fkey" && idx < 4 {
+		return "line", true // one line key per default call appearance
 	}
-	switch base {
-	case "fkey":
-		if idx < 4 { // one line key per default call appearance
-			return "line", true
-		}
+	if spec.Name == "fkey" {
 		return "none", true
-	case "fkey_label":
-		return "", true
 	}
-	return "", false
+	return spec.Default, true
 }
 
 // IsSecret reports whether a setting holds a secret that must never be
-// shown, logged or substituted into a URL.
+// shown, logged or substituted into a URL. Unknown names that look like
+// secrets count too, so a misspelt password is not shown either.
 func IsSecret(name string) bool {
+	if spec, _, ok := Lookup(name); ok {
+		return spec.Secret
+	}
 	base, _ := splitIndex(name)
 	return strings.HasSuffix(base, "_pass") || strings.HasSuffix(base, "_password") ||
-		base == "http_pass" || strings.Contains(base, "secret")
+		strings.Contains(base, "secret") || strings.Contains(base, "pass")
 }
 
 // CheckName reports whether name is a well-formed setting name.

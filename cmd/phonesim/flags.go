@@ -101,7 +101,9 @@ func (o *options) settings() (*provisioning.Settings, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.Merge(parsed.Values)
+		for _, e := range parsed.Entries {
+			_ = s.Set(e.Name, e.Value)
+		}
 	}
 	for _, a := range o.sets {
 		name, value, err := provisioning.ParseAssignment(a)

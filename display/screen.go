@@ -138,6 +138,9 @@ func Timer(sec int) string {
 // partyName is how the display names a party: its display name, else the
 // user part of its URI.
 func partyName(p firmware.Party) string {
+	if p.Name != "" {
+		return p.Name
+	}
 	if p.Display != "" {
 		return p.Display
 	}

@@ -1,6 +1,7 @@
 package firmware
 
 import (
+	"phonesim/provisioning"
 	"strconv"
 	"strings"
 )
@@ -253,6 +254,7 @@ func (p *Phone) offered(e CallOffered) {
 	c := p.alloc(e.Call, Incoming)
 	c.sipCallID = e.SIPCallID
 	c.remote = e.From
+	c.remote.Name = p.s.NameFor(e.From.URI)
 	c.identity = p.identityFor(e.To)
 	c.headers = e.Headers
 	c.state = Ringing
@@ -429,6 +431,7 @@ func (p *Phone) dial(number string) {
 	}
 	p.ndigits = 0
 	c.remote = Party{URI: p.targetURI(number, c.identity)}
+	c.remote.Name = p.s.NameFor(c.remote.URI)
 	p.active = c.id
 	p.offHook()
 	p.emit(Dial{Call: c.id, Target: c.remote.URI, Identity: c.identity,
@@ -518,7 +521,7 @@ func (p *Phone) redirected(e CallRedirected) {
 	c.id = p.nextCallID()
 	p.seq++
 	c.hops++
-	c.remote = Party{URI: target}
+	c.remote = Party{URI: target, Name: p.s.NameFor(target)}
 	c.sipCallID = ""
 	p.active = c.id
 	p.emit(Dial{Call: c.id, Target: target, Identity: c.identity,
@@ -619,18 +622,39 @@ func (p *Phone) transfer(number string) {
 	p.render()
 }
 
+// saveSetting records a user change in the settings in force and hands
+// it to the adapter to keep.
+func (p *Phone) saveSetting(name, value string) {
+	if p.s.Get(name) == value && p.s.Meta(name).Source == provisioning.FromUser {
+		return
+	}
+	_ = p.s.SetFrom(name, value, provisioning.Meta{Perm: p.s.Perm(name), Source: provisioning.FromUser})
+	p.emit(SaveSetting{Name: name, Value: value})
+}
+
+// locked reports (and shows) that the user may not change name: its perm
+// is read-only, or it was set on the command line.
+func (p *Phone) locked(name, what string) bool {
+	if p.s.Perm(name) != provisioning.PermReadOnly {
+		return false
+	}
+	p.say(what + ": locked by provisioning")
+	p.logf(Info, what+" not changed: "+name+" is read-only")
+	p.render()
+	return true
+}
+
 func (p *Phone) setDND(on bool) {
 	if on == p.dnd {
 		return
 	}
 	p.dnd = on
 	p.changed = true
+	p.saveSetting("dnd_mode", onOff(on))
 	if on {
-		_ = p.s.Set("dnd_mode", "on")
 		p.logf(Info, "DND on")
 		p.fire("action_dnd_on_url", nil, "")
 	} else {
-		_ = p.s.Set("dnd_mode", "off")
 		p.logf(Info, "DND off")
 		p.fire("action_dnd_off_url", nil, "")
 	}
@@ -646,9 +670,9 @@ func (p *Phone) setRedirect(mode string) {
 	p.redirect = mode
 	p.changed = true
 	if mode == "" {
-		_ = p.s.Set("redirect_event", "none")
+		p.saveSetting("redirect_event", "none")
 	} else {
-		_ = p.s.Set("redirect_event", mode)
+		p.saveSetting("redirect_event", mode)
 	}
 	switch {
 	case mode != "" && was == "":

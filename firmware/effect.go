@@ -152,3 +152,10 @@ func (FetchURL) effect()     {}
 func (SetLED) effect()       {}
 func (Log) effect()          {}
 func (Register) effect()     {}
+
+// SaveSetting says the user changed a setting on the handset (DND,
+// redirection, the settings menu): the adapter keeps it as a user change,
+// so it survives a restart and a provisioning its perm protects it from.
+type SaveSetting struct{ Name, Value string }
+
+func (SaveSetting) effect() {}

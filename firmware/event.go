@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"phonesim/keypad"
+	"phonesim/provisioning"
 )
 
 // Event is something that happened to the phone: a key press, a SIP
@@ -19,6 +20,7 @@ type CallID string
 type Party struct {
 	URI     string // sip:user@host
 	Display string // display name; network text, already made inert by the adapter
+	Name    string // the phone book's name for URI, set by the core; shown before Display
 }
 
 // PoweredOn is the first event: the phone has booted.
@@ -51,6 +53,15 @@ type NumberDialed struct{ Number string }
 // SettingChanged reports that a setting was changed from outside
 // (web interface, provisioning).
 type SettingChanged struct{ Name, Value string }
+
+// SettingsChanged puts new settings in force while the phone runs: a
+// re-provisioning, or a user change made on the web form. ByUser says
+// the user made it (a user change fires what the same change on the
+// handset would; provisioning fires nothing).
+type SettingsChanged struct {
+	Settings *provisioning.Settings
+	ByUser   bool
+}
 
 // CallOffered is an incoming INVITE. Headers holds the headers that
 // $sip_header() may name (already filtered by the adapter).
@@ -132,6 +143,7 @@ func (Tick) event()               {}
 func (KeyPressed) event()         {}
 func (NumberDialed) event()       {}
 func (SettingChanged) event()     {}
+func (SettingsChanged) event()    {}
 func (CallOffered) event()        {}
 func (CallSent) event()           {}
 func (CallProgressed) event()     {}

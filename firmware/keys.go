@@ -68,9 +68,13 @@ func (p *Phone) act(k keypad.Key) {
 			p.render()
 		}
 	case keypad.DND:
-		p.setDND(!p.dnd)
+		if !p.locked("dnd_mode", "DND") {
+			p.setDND(!p.dnd)
+		}
 	case keypad.Redirect:
-		p.toggleRedirect()
+		if !p.locked("redirect_event", "Redirection") {
+			p.toggleRedirect()
+		}
 	case keypad.Redial:
 		if p.lastDialed == "" {
 			p.say("Nothing to redial")

@@ -147,6 +147,10 @@ func (p *Phone) Step(ev Event) []Effect {
 		p.dialNumber(e.Number)
 	case SettingChanged:
 		p.setting(e.Name, e.Value)
+	case SettingsChanged:
+		if e.Settings != nil {
+			p.applySettings(e.Settings, e.ByUser)
+		}
 	case CallOffered:
 		p.offered(e)
 	case CallSent:
@@ -274,23 +278,78 @@ func (p *Phone) tick(t Tick) {
 	}
 }
 
+// setting applies one user change (a scenario's "set", the fuzzer).
 func (p *Phone) setting(name, value string) {
-	if err := p.s.Set(name, value); err != nil {
+	next := p.s.Clone()
+	if err := next.Set(name, value); err != nil {
 		p.logf(Warning, "setting refused: "+err.Error())
 		return
 	}
-	switch {
-	case name == "dnd_mode":
-		p.setDND(p.s.On("dnd_mode"))
-	case name == "redirect_event":
-		p.setRedirect(redirectMode(value))
-	case identitySetting(name) > 0:
-		p.register(identitySetting(name))
-	case strings.HasPrefix(name, "fkey"), name == "max_calls", name == "expansion_modules":
+	p.applySettings(next, true)
+}
+
+// applySettings puts new settings in force and does what each change
+// means on a running phone, without a restart: function keys and labels,
+// appearances and modules are rebuilt, an identity whose registration
+// settings changed registers again, DND and redirection follow. Action
+// URLs are read when they fire, so they need nothing. A change the user
+// made fires the URL a key press would (DND on, redirection on);
+// provisioning fires none, as a phone fires none when it is provisioned.
+func (p *Phone) applySettings(next *provisioning.Settings, byUser bool) {
+	changed := p.s.Changed(next)
+	p.s = next.Clone()
+	if len(changed) == 0 {
+		return
+	}
+	reconfigure := false
+	var reregister [provisioning.MaxIdentities + 1]bool
+	for _, name := range changed {
+		switch {
+		case name == "dnd_mode":
+			if byUser {
+				p.setDND(p.s.On("dnd_mode"))
+			} else if on := p.s.On("dnd_mode"); on != p.dnd {
+				p.dnd, p.changed = on, true
+				p.logf(Info, "DND "+onOff(on)+" (provisioning)")
+			}
+		case name == "redirect_event":
+			if byUser {
+				p.setRedirect(redirectMode(p.s.Get(name)))
+			} else if mode := redirectMode(p.s.Get(name)); mode != p.redirect {
+				p.redirect, p.changed = mode, true
+				p.logf(Info, "redirection "+p.s.Get(name)+" (provisioning)")
+			}
+		case identitySetting(name) > 0:
+			reregister[identitySetting(name)] = true
+		case strings.HasPrefix(name, "fkey"), name == "max_calls", name == "expansion_modules":
+			reconfigure = true
+		}
+	}
+	if reconfigure {
 		p.configure()
-		p.syncLEDs()
+	}
+	if p.booted {
+		for i, again := range reregister {
+			if again {
+				p.register(i)
+			}
+		}
+	}
+	p.syncLEDs()
+	if !byUser {
+		p.logf(Info, "settings changed: "+summarize(changed))
 	}
 	p.render()
+}
+
+// summarize names changed settings for the log, secrets included by name
+// only (their values are never logged).
+func summarize(names []string) string {
+	const most = 8
+	if len(names) <= most {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:most], ", ") + " and " + strconv.Itoa(len(names)-most) + " more"
 }
 
 // register asks the SIP adapter to (re)register identity i, or to stop

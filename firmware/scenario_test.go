@@ -45,7 +45,7 @@ func runScenario(t *testing.T, file string) {
 	blocks := splitBlocks(string(data))
 	for _, b := range blocks {
 		got := r.exec(b.cmd)
-		out.WriteString(b.cmd + "\n----\n" + got)
+		out.WriteString(b.comment + b.cmd + "\n----\n" + got)
 		if !strings.HasSuffix(got, "\n") && got != "" {
 			out.WriteString("\n")
 		}
@@ -62,6 +62,7 @@ func runScenario(t *testing.T, file string) {
 }
 
 type block struct {
+	comment   string // the "#" lines before the command, kept by -rewrite
 	cmd, want string
 	line      int
 }
@@ -69,12 +70,18 @@ type block struct {
 func splitBlocks(s string) []block {
 	var bs []block
 	lines := strings.Split(s, "\n")
+	var comment string
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
-		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
+		if strings.HasPrefix(l, "#") {
+			comment += l + "\n"
 			continue
 		}
-		b := block{cmd: l, line: i + 1}
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		b := block{cmd: l, line: i + 1, comment: comment}
+		comment = ""
 		i++
 		for i < len(lines) && lines[i] != "----" {
 			b.cmd += "\n" + lines[i]
@@ -93,10 +100,12 @@ func splitBlocks(s string) []block {
 }
 
 type runner struct {
-	t     *testing.T
-	p     *Phone
-	now   time.Time
-	saved []Memory // every SaveMemory, oldest first
+	t          *testing.T
+	store      *provisioning.Store  // the provisioning sources, once a scenario provisions
+	newEntries []provisioning.Entry // the settings of "new"
+	p          *Phone
+	now        time.Time
+	saved      []Memory // every SaveMemory, oldest first
 }
 
 func (r *runner) exec(cmd string) string {
@@ -126,6 +135,12 @@ func (r *runner) exec(cmd string) string {
 			if m, ok := e.(SaveMemory); ok {
 				r.saved = append(r.saved, m.Memory)
 			}
+			if u, ok := e.(SaveSetting); ok && r.store != nil {
+				// as the device does: the user's change goes into the store
+				if fs := r.store.Change([]provisioning.UserChange{{Name: u.Name, Value: u.Value}}, "handset"); provisioning.HasError(fs) {
+					r.t.Fatalf("handset change refused by the store: %v", fs)
+				}
+			}
 		}
 		effects = append(effects, out...)
 		if err := checkInvariants(r.p); err != nil {
@@ -148,10 +163,50 @@ func (r *runner) exec(cmd string) string {
 		step(NetworkUp{IP: "192.0.2.10", Port: 5060})
 	case "new":
 		r.p = New(r.settings(args))
+		r.store, r.newEntries = nil, nil
+		for _, a := range args {
+			k, v, _ := strings.Cut(a, "=")
+			r.newEntries = append(r.newEntries, provisioning.Entry{Name: k, Value: v})
+		}
 		r.now = start
 		step(PoweredOn{})
 		step(NetworkUp{IP: "192.0.2.10", Port: 5060})
 		step(Tick{Now: r.now})
+	case "provision":
+		// a setting server delivers these (name, name!, name& or
+		// name$ = value), as the device applies a fetch
+		if r.store == nil {
+			// what the phone was made with is its config file
+			r.store = provisioning.NewStore()
+			r.store.AddFile(&provisioning.File{Name: "new", Entries: r.newEntries})
+		}
+		f := &provisioning.File{Name: "server.xml"}
+		for i, a := range args {
+			k, v, _ := strings.Cut(a, "=")
+			if k == "book" {
+				name, number, _ := strings.Cut(v, ":")
+				f.Contacts = append(f.Contacts, provisioning.Contact{Name: name, Number: number})
+				continue
+			}
+			perm := ""
+			if n := len(k); n > 0 && strings.ContainsRune("!&$", rune(k[n-1])) {
+				k, perm = k[:n-1], k[n-1:]
+			}
+			pm, err := provisioning.ParsePerm(perm)
+			if err != nil {
+				r.t.Fatal(err)
+			}
+			f.Entries = append(f.Entries, provisioning.Entry{Name: k, Value: v, Perm: pm, Line: i + 1})
+		}
+		if fs := r.store.SetServer([]*provisioning.File{f}); provisioning.HasError(fs) {
+			effects = append(effects, Log{Level: Warning, Message: "provisioning refused: " + provisioning.FormatFindings(fs)})
+			break
+		}
+		next := r.store.Resolve()
+		if !next.IsSet("user_name1") {
+			_ = next.Set("user_name1", "100")
+		}
+		step(SettingsChanged{Settings: next})
 	case "set":
 		for _, a := range args {
 			k, v, _ := strings.Cut(a, "=")
@@ -303,6 +358,8 @@ func formatEffect(e Effect) string {
 		return fmt.Sprintf("register %d %s@%s expires %d%s", e.Identity, e.User, e.Host, e.Expires, pass)
 	case Log:
 		return fmt.Sprintf("log %s: %s", e.Level, e.Message)
+	case SaveSetting:
+		return fmt.Sprintf("save setting %s=%s", e.Name, e.Value)
 	case SaveMemory:
 		m := e.Memory
 		return fmt.Sprintf("save memory: dnd=%v redirect=%q missed=%d (%d unseen) received=%d dialed=%d last=%q",
@@ -335,6 +392,9 @@ func describe(v View) string {
 		fmt.Fprintf(&b, "call %s %s %s %s", c.ID, c.Direction, c.State, c.Remote.URI)
 		if c.Remote.Display != "" {
 			fmt.Fprintf(&b, " %q", c.Remote.Display)
+		}
+		if c.Remote.Name != "" {
+			fmt.Fprintf(&b, " book=%q", c.Remote.Name)
 		}
 		if c.Seconds > 0 {
 			fmt.Fprintf(&b, " %ds", c.Seconds)

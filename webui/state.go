@@ -80,6 +80,7 @@ type Call struct {
 	Direction string `json:"direction"`
 	Remote    string `json:"remote"`
 	Display   string `json:"display"`
+	Name      string `json:"name,omitempty"` // the phone book's name for the remote party
 	Seconds   int    `json:"seconds"`
 	Muted     bool   `json:"muted"`
 	Identity  int    `json:"identity"`
@@ -123,7 +124,7 @@ func StateOf(v firmware.View) State {
 	for _, c := range v.Calls {
 		s.Calls = append(s.Calls, Call{
 			ID: string(c.ID), SIPCallID: c.SIPCallID, State: c.State.String(),
-			Direction: c.Direction.String(), Remote: c.Remote.URI, Display: c.Remote.Display,
+			Direction: c.Direction.String(), Remote: c.Remote.URI, Display: c.Remote.Display, Name: c.Remote.Name,
 			Seconds: c.Seconds, Muted: c.Muted, Identity: c.Identity,
 		})
 	}

@@ -26,6 +26,10 @@ var ErrStopped = errors.New("device: phone stopped")
 
 // Config describes one phone.
 type Config struct {
+	// Store holds the settings' sources (files, --set); the device owns
+	// it from New on and adds the setting server and the user's changes.
+	// With Store nil, Settings is the one source (as one setting file).
+	Store    *provisioning.Store
 	Settings *provisioning.Settings
 	SIP      string          // SIP listen address ("127.0.0.1:0" = any free port)
 	Media    sipua.MediaMode // what the phone sends in a call
@@ -48,8 +52,15 @@ type Device struct {
 	settings atomic.Pointer[provisioning.Settings]
 	views    chan firmware.View // latest view for a terminal, newest wins
 
-	data  string
-	saves chan firmware.Memory // to the writer, newest wins
+	data      string
+	saves     chan firmware.Memory // to the writer, newest wins
+	userSaves chan map[string]string
+
+	store        *provisioning.Store // owned by the loop
+	ops          chan func()         // work that must run on the loop (it owns store and phone)
+	ctx          context.Context     // the loop's, for fetches it starts
+	provisioning atomic.Bool         // a setting-server fetch is under way
+	lastFetch    time.Time           // the last setting-server fetch (provisioning_interval counts from it)
 
 	mu   sync.Mutex
 	subs map[chan webui.Notice]struct{}
@@ -57,8 +68,11 @@ type Device struct {
 
 // New builds a phone and its SIP adapter; Run starts it.
 func New(cfg Config) (*Device, error) {
-	if cfg.Settings == nil {
-		cfg.Settings = provisioning.New()
+	if cfg.Store == nil {
+		cfg.Store = provisioning.NewStore()
+		if cfg.Settings != nil {
+			cfg.Store.AddFile(provisioning.FileOf("settings", cfg.Settings))
+		}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -67,16 +81,23 @@ func New(cfg Config) (*Device, error) {
 		cfg.Log = phonelog.New(1000, cfg.Clock)
 	}
 	d := &Device{
-		phone:  firmware.New(cfg.Settings),
-		log:    cfg.Log,
-		clock:  cfg.Clock,
-		events: make(chan firmware.Event, 64),
-		done:   make(chan struct{}),
-		views:  make(chan firmware.View, 1),
-		subs:   map[chan webui.Notice]struct{}{},
-		data:   cfg.Data,
-		saves:  make(chan firmware.Memory, 1),
+		store:     cfg.Store,
+		ops:       make(chan func(), 16),
+		userSaves: make(chan map[string]string, 1),
+		log:       cfg.Log,
+		clock:     cfg.Clock,
+		events:    make(chan firmware.Event, 64),
+		done:      make(chan struct{}),
+		views:     make(chan firmware.View, 1),
+		subs:      map[chan webui.Notice]struct{}{},
+		data:      cfg.Data,
+		saves:     make(chan firmware.Memory, 1),
 	}
+	if cfg.Data != "" {
+		cleanTemps(cfg.Data)
+		d.restoreUser()
+	}
+	d.phone = firmware.New(d.store.Resolve())
 	ua, err := sipua.New(sipua.Config{
 		Listen:    cfg.SIP,
 		UserAgent: "phonesim",
@@ -104,6 +125,8 @@ func (d *Device) Start(ctx context.Context) error {
 	if err := d.ua.Start(ctx); err != nil {
 		return err
 	}
+	d.ctx = ctx
+	d.bootFetch(ctx)
 	go d.fetch.Run(ctx)
 	stopped := make(chan struct{})
 	kept := make(chan struct{})
@@ -130,14 +153,26 @@ func (d *Device) keep(stopped <-chan struct{}) {
 			d.log.Add(firmware.Error, "cannot keep the call lists: "+err.Error())
 		}
 	}
+	writeUser := func(m map[string]string) {
+		if err := saveUserSettings(d.data, m); err != nil {
+			d.log.Add(firmware.Error, "cannot keep the user's settings: "+err.Error())
+		}
+	}
 	for {
 		select {
 		case m := <-d.saves:
 			write(m)
+		case m := <-d.userSaves:
+			writeUser(m)
 		case <-stopped:
 			select {
 			case m := <-d.saves:
 				write(m)
+			default:
+			}
+			select {
+			case m := <-d.userSaves:
+				writeUser(m)
 			default:
 			}
 			return
@@ -167,8 +202,12 @@ func (d *Device) run(ctx context.Context) {
 			return
 		case ev := <-d.events:
 			d.step(ev)
+		case op := <-d.ops:
+			op()
 		case <-ticker.C:
-			d.step(firmware.Tick{Now: d.clock()})
+			now := d.clock()
+			d.step(firmware.Tick{Now: now})
+			d.provisionDue(now)
 		}
 	}
 }
@@ -195,6 +234,10 @@ func (d *Device) step(ev firmware.Event) {
 			default:
 			}
 			d.saves <- e.Memory
+		case firmware.SaveSetting:
+			d.userChanged(e.Name, e.Value)
+		case firmware.Reprovision:
+			d.reprovision()
 		case firmware.SetLED:
 			// the terminal and web read LEDs from the View; a board's LED driver hooks in here
 		default:

@@ -179,13 +179,27 @@ func TestMemoryKeptAcrossRestarts(t *testing.T) {
 	stop()
 	<-d.Done()
 
+	// DND is a user setting, kept in settings.cfg: a damaged memory.json
+	// loses the call lists only
 	require.NoError(t, os.WriteFile(filepath.Join(dir, memoryFile), []byte("{not json"), 0o644))
 	d, stop = start()
-	defer stop()
 	assert.Eventually(t, func() bool {
 		return strings.Contains(strings.Join(d.Log().Lines(), "\n"), "starting without the kept call lists")
 	}, 5*time.Second, 10*time.Millisecond, "no log line about the damaged file")
+	assert.True(t, d.View().DND, "DND is kept apart from the call lists")
+	stop()
+	<-d.Done()
+
+	// a damaged settings.cfg is put aside, not overwritten
+	require.NoError(t, os.WriteFile(filepath.Join(dir, userFile), []byte("dnd_mode on\n"), 0o644))
+	d, stop = start()
+	defer stop()
 	assert.False(t, d.View().DND, "DND from a damaged file")
+	aside, _ := filepath.Glob(filepath.Join(dir, userFile+".bad-*"))
+	require.Len(t, aside, 1)
+	kept, _ := os.ReadFile(aside[0])
+	assert.Equal(t, "dnd_mode on\n", string(kept))
+	assert.Contains(t, strings.Join(d.Log().Lines(), "\n"), "the user's settings could not be read")
 }
 
 // A key that changes a setting (DND sets dnd_mode) shows in Settings, as

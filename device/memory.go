@@ -46,15 +46,22 @@ func saveMemory(dir string, m firmware.Memory) error {
 	if err != nil {
 		return err
 	}
+	return writeAtomic(dir, memoryFile, append(data, '\n'))
+}
+
+// writeAtomic replaces dir/name with data so that a crash at any moment
+// (kill -9, power loss) leaves the old file or the new one, never half of
+// one: a temp file in the same folder, fsync, rename, fsync the folder.
+func writeAtomic(dir, name string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, memoryFile+".*")
+	tmp, err := os.CreateTemp(dir, name+".tmp-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -65,5 +72,22 @@ func saveMemory(dir string, m firmware.Memory) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, memoryFile))
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	if f, err := os.Open(dir); err == nil {
+		_ = f.Sync() // the rename itself survives a power loss
+		f.Close()
+	}
+	return nil
+}
+
+// cleanTemps removes temp files a killed writer left behind.
+func cleanTemps(dir string) {
+	for _, name := range []string{memoryFile, userFile} {
+		leftovers, _ := filepath.Glob(filepath.Join(dir, name+".tmp-*"))
+		for _, f := range leftovers {
+			_ = os.Remove(f)
+		}
+	}
 }

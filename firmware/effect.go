@@ -159,3 +159,9 @@ func (Register) effect()     {}
 type SaveSetting struct{ Name, Value string }
 
 func (SaveSetting) effect() {}
+
+// Reprovision asks the adapter to fetch the setting server now (the
+// REPROVISION key, snom's command.htm?key=REPROVISION).
+type Reprovision struct{}
+
+func (Reprovision) effect() {}

@@ -67,6 +67,9 @@ func (p *Phone) act(k keypad.Key) {
 			p.message = ""
 			p.render()
 		}
+	case keypad.Reprovision:
+		p.logf(Info, "provisioning: fetching the setting server")
+		p.emit(Reprovision{})
 	case keypad.DND:
 		if !p.locked("dnd_mode", "DND") {
 			p.setDND(!p.dnd)

@@ -34,10 +34,13 @@ const (
 	Left       Key = "LEFT"
 	Right      Key = "RIGHT"
 	Menu       Key = "MENU"
-	F1         Key = "F1"
-	F2         Key = "F2"
-	F3         Key = "F3"
-	F4         Key = "F4"
+	// Reprovision is no key on the handset: snom's remote control (and
+	// the settings menu) use it to fetch the setting server now.
+	Reprovision Key = "REPROVISION"
+	F1          Key = "F1"
+	F2          Key = "F2"
+	F3          Key = "F3"
+	F4          Key = "F4"
 )
 
 // BaseFunctionKeys is the number of function keys on the base unit (P1-P32).
@@ -56,7 +59,7 @@ var hardKeys = map[Key]bool{
 	OffHook: true, OnHook: true, Speaker: true, Headset: true, Enter: true, Cancel: true,
 	DND: true, Redirect: true, Redial: true, Hold: true, Transfer: true, Mute: true,
 	Conference: true, VolumeUp: true, VolumeDown: true, Up: true, Down: true, Left: true,
-	Right: true, Menu: true, F1: true, F2: true, F3: true, F4: true,
+	Right: true, Menu: true, Reprovision: true, F1: true, F2: true, F3: true, F4: true,
 }
 
 var fkeyNames [MaxFunctionKeys]Key

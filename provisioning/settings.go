@@ -17,11 +17,11 @@ const MaxIdentities = 12
 type Source uint8
 
 const (
-	FromDefault Source = iota // the schema's default
-	FromFile                  // a --config file
-	FromServer                // the setting server
-	FromUser                  // a change on the phone: handset, web form, command.htm
-	FromCommandLine           // --set and the flags that name settings
+	FromDefault     Source = iota // the schema's default
+	FromFile                      // a --config file
+	FromServer                    // the setting server
+	FromUser                      // a change on the phone: handset, web form, command.htm
+	FromCommandLine               // --set and the flags that name settings
 )
 
 func (s Source) String() string {
@@ -205,6 +205,9 @@ func Default(name string) (string, bool) {
 	}
 	if spec.Name == "fkey" {
 		return "none", true
+	}
+	if name == "user_name1" {
+		return "100", true // a phone with no settings is extension 100
 	}
 	return spec.Default, true
 }

@@ -190,6 +190,23 @@ func (st *Store) RestoreUser(m map[string]string, source string) []Finding {
 	return fs
 }
 
+// Reconcile applies the perm rules of every provisioning source to the
+// user's changes, as a boot does after RestoreUser.
+func (st *Store) Reconcile() {
+	st.reconcile(st.files)
+	st.reconcile(st.server)
+}
+
+// FileOf turns settings into a file named name (a base for a store when
+// a caller has only Settings).
+func FileOf(name string, s *Settings) *File {
+	f := &File{Name: name, Contacts: s.Contacts()}
+	for _, n := range sortedNames(s.values) {
+		f.Entries = append(f.Entries, Entry{Name: n, Value: s.values[n], Perm: s.meta[n].Perm})
+	}
+	return f
+}
+
 // Resolve returns the settings in force.
 func (st *Store) Resolve() *Settings {
 	s := New()

@@ -91,3 +91,21 @@ func CheckValue(name, value string) (Finding, bool) {
 	}
 	return Finding{Severity: Error, Name: name, Message: err.Error()}, true
 }
+
+// CheckKeys finds function keys a file sets beyond the keys a phone with
+// modules expansion modules has: a file written for a phone with
+// modules, loaded on one with fewer. Such keys are kept but nothing
+// shows them.
+func CheckKeys(f *File, modules int) []Finding {
+	have := 32 + 18*modules
+	var out []Finding
+	for _, e := range f.Entries {
+		spec, idx, ok := Lookup(e.Name)
+		if !ok || spec.Family != PerKey || idx < have || e.Value == "" {
+			continue
+		}
+		out = append(out, Finding{Severity: Warning, Source: f.Name, Line: e.Line, Name: e.Name,
+			Message: fmt.Sprintf("P%d is on expansion module %d, which is not attached (expansion_modules=%d)", idx+1, (idx-32)/18+1, modules)})
+	}
+	return out
+}

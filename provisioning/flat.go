@@ -69,22 +69,38 @@ func parseFlat(data []byte, name string) (*File, error) {
 		if err := CheckName(key); err != nil {
 			return nil, &SettingError{File: name, Line: line, Name: quoteShort(key), Err: errors.New("bad setting name (letters, digits, '_', '-' and '.', then an optional flag !, & or $)")}
 		}
+		if strings.Contains(value, " #") {
+			f.Notes = append(f.Notes, Finding{Severity: Warning, Source: name, Line: line, Name: key,
+				Message: `the value holds " #": the flat form has no inline comments, so it is part of the value`})
+		}
 		f.Entries = append(f.Entries, Entry{Name: key, Value: value, Perm: perm, Line: line})
 	}
 	return f, nil
 }
 
-// ParseAssignment parses one "name=value" as --set takes it.
-func ParseAssignment(s string) (name, value string, err error) {
+// ParseAssignment parses one "name=value" as --set takes it. A flag may
+// end the name as in the flat form: "name&=value" is read-only for the
+// user, "name!=value" keeps the user's change.
+func ParseAssignment(s string) (Entry, error) {
 	eq := strings.IndexByte(s, '=')
 	if eq <= 0 {
-		return "", "", fmt.Errorf("provisioning: %s is not NAME=VALUE", quoteShort(s))
+		return Entry{}, fmt.Errorf("provisioning: %s is not NAME=VALUE", quoteShort(s))
 	}
-	name, value = strings.TrimSpace(s[:eq]), s[eq+1:]
-	if err := CheckName(name); err != nil {
-		return "", "", err
+	e := Entry{Name: strings.TrimSpace(s[:eq]), Value: s[eq+1:]}
+	if n := len(e.Name); n > 0 {
+		switch e.Name[n-1] {
+		case '!':
+			e.Perm, e.Name = PermKeep, e.Name[:n-1]
+		case '&':
+			e.Perm, e.Name = PermReadOnly, e.Name[:n-1]
+		case '$':
+			e.Name = e.Name[:n-1]
+		}
 	}
-	return name, value, nil
+	if err := CheckName(e.Name); err != nil {
+		return Entry{}, err
+	}
+	return e, nil
 }
 
 // quoteShort quotes user text for a message, cut to a readable length.

@@ -113,12 +113,15 @@ func TestSettingsDefaultsAndSecrets(t *testing.T) {
 }
 
 func TestParseAssignment(t *testing.T) {
-	n, v, err := ParseAssignment("fkey4=dest sip:echo@127.0.0.1:5070")
-	if err != nil || n != "fkey4" || v != "dest sip:echo@127.0.0.1:5070" {
-		t.Fatalf("got %q %q %v", n, v, err)
+	e, err := ParseAssignment("fkey4=dest sip:echo@127.0.0.1:5070")
+	if err != nil || e != (Entry{Name: "fkey4", Value: "dest sip:echo@127.0.0.1:5070"}) {
+		t.Fatalf("got %+v %v", e, err)
+	}
+	if e, err := ParseAssignment("dnd_mode&=on"); err != nil || e != (Entry{Name: "dnd_mode", Value: "on", Perm: PermReadOnly}) {
+		t.Fatalf("flag: got %+v %v", e, err)
 	}
 	for _, bad := range []string{"novalue", "=x", "a b=c"} {
-		if _, _, err := ParseAssignment(bad); err == nil {
+		if _, err := ParseAssignment(bad); err == nil {
 			t.Errorf("ParseAssignment(%q) accepted", bad)
 		}
 	}

@@ -248,10 +248,11 @@ func (s *Spec) validate(value string) error {
 	if !utf8.ValidString(value) {
 		return fmt.Errorf("value is not UTF-8")
 	}
-	for _, r := range value {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("value holds a control character")
-		}
+	// a line break or NUL would not survive the flat form the user's
+	// changes are kept in; other control characters are kept (and shown
+	// inert, as network text is)
+	if strings.ContainsAny(value, "\r\n\x00") {
+		return fmt.Errorf("value holds a line break or NUL")
 	}
 	v := strings.TrimSpace(value)
 	switch s.Kind {

@@ -6,10 +6,14 @@ import (
 )
 
 // Store holds the settings of every source, each apart, and resolves
-// them in snom's order: built-in defaults < --config files in order <
-// setting server < user changes the perm allows < --set. A source is
-// applied whole or not at all: one bad value refuses it, and the
-// settings in force stay as they were.
+// them in order: built-in defaults < --config files in order < setting
+// server < --set < user changes the perm allows. --set is the last
+// provisioning source: it wins over files and server, and like them it
+// overwrites a user change when it gives the setting (at boot), unless
+// the perm is "!"; the user may change its values at run time unless it
+// gives them read-only (-s 'name&=value'). A source is applied whole or
+// not at all: one bad value refuses it, and the settings in force stay
+// as they were.
 //
 // Store does no I/O and is not safe for concurrent use: the phone's loop
 // owns it.
@@ -66,6 +70,7 @@ func (st *Store) SetCommandLine(entries []Entry) []Finding {
 		return fs
 	}
 	st.cmd = append([]Entry(nil), entries...)
+	st.reconcile([]*File{{Entries: st.cmd}})
 	return fs
 }
 
@@ -85,7 +90,7 @@ func (st *Store) reconcile(files []*File) {
 // name (PermOverwrite when none gives it).
 func (st *Store) provisionedPerm(name string) Perm {
 	perm := PermOverwrite
-	for _, layer := range [][]*File{st.files, st.server} {
+	for _, layer := range [][]*File{st.files, st.server, {{Entries: st.cmd}}} {
 		for _, f := range layer {
 			for _, e := range f.Entries {
 				if e.Name == name {
@@ -137,11 +142,6 @@ func (st *Store) Change(changes []UserChange, source string) []Finding {
 func (st *Store) Refuses(name string) string { return st.refuses(name) }
 
 func (st *Store) refuses(name string) string {
-	for _, e := range st.cmd {
-		if e.Name == name {
-			return "set on the command line (--set), the user cannot change it"
-		}
-	}
 	if st.provisionedPerm(name) == PermReadOnly {
 		return "read-only (perm \"&\" from " + st.origin(name) + ")"
 	}
@@ -150,7 +150,7 @@ func (st *Store) refuses(name string) string {
 
 func (st *Store) origin(name string) string {
 	origin := "provisioning"
-	for _, layer := range [][]*File{st.files, st.server} {
+	for _, layer := range [][]*File{st.files, st.server, {{Name: "--set", Entries: st.cmd}}} {
 		for _, f := range layer {
 			for _, e := range f.Entries {
 				if e.Name == name {
@@ -222,14 +222,14 @@ func (st *Store) Resolve() *Settings {
 			book = mergeBook(book, f.Contacts)
 		}
 	}
+	for _, e := range st.cmd {
+		_ = s.SetFrom(e.Name, e.Value, Meta{Perm: e.Perm, Source: FromCommandLine, Origin: "--set"})
+	}
 	for _, name := range sortedNames(st.user) {
 		if st.refuses(name) != "" {
 			continue
 		}
-		_ = s.SetFrom(name, st.user[name], Meta{Perm: s.Perm(name), Source: FromUser})
-	}
-	for _, e := range st.cmd {
-		_ = s.SetFrom(e.Name, e.Value, Meta{Perm: PermReadOnly, Source: FromCommandLine, Origin: "--set"})
+		_ = s.SetFrom(name, st.user[name], Meta{Perm: s.Perm(name), Source: FromUser, Origin: s.Meta(name).Origin})
 	}
 	s.book = book
 	return s

@@ -33,7 +33,7 @@ func TestCheckValueMessages(t *testing.T) {
 		{"user_name13", "200", Warning, "unknown setting"},
 		{"client_action_type1", "shell", Error, "want one of url, app"},
 		{"client_action_calltype1", "internal,vip", Error, `"vip": want any of`},
-		{"user_realname1", "a\x1bb", Error, "control character"},
+		{"user_realname1", "a\nb", Error, "line break"},
 		{"xyzzy", "1", Warning, "unknown setting, kept but not used"},
 	} {
 		fd, bad := CheckValue(tc.name, tc.value)
@@ -144,15 +144,19 @@ func TestStoreOrder(t *testing.T) {
 	require.Empty(t, st.AddFile(file("a.cfg", Entry{Name: "max_calls", Value: "6"}, Entry{Name: "call_waiting", Value: "on"})))
 	require.Empty(t, st.AddFile(file("b.cfg", Entry{Name: "max_calls", Value: "7"})))
 	require.Empty(t, st.SetServer([]*File{file("srv", Entry{Name: "max_calls", Value: "8"}, Entry{Name: "ringing_time", Value: "30"})}))
-	require.Empty(t, st.SetCommandLine([]Entry{{Name: "ringing_time", Value: "40"}}))
+	require.Empty(t, st.SetCommandLine([]Entry{{Name: "ringing_time", Value: "40"}, {Name: "max_calls", Value: "9", Perm: PermReadOnly}}))
 	s := st.Resolve()
-	assert.Equal(t, "8", s.Get("max_calls"), "server over files")
+	assert.Equal(t, "9", s.Get("max_calls"), "--set over server")
 	assert.Equal(t, "40", s.Get("ringing_time"), "--set over server")
 	assert.Equal(t, "on", s.Get("dnd_mode"), "a kept user change")
 	assert.Equal(t, "on", s.Get("call_waiting"), "a file overwrites a user change without !")
-	fs := st.Change([]UserChange{{"ringing_time", "50"}}, "web form")
+
+	// the user may change a --set value at run time, unless it is read-only
+	require.Empty(t, st.Change([]UserChange{{"ringing_time", "50"}}, "web form"))
+	assert.Equal(t, "50", st.Resolve().Get("ringing_time"))
+	fs := st.Change([]UserChange{{"max_calls", "5"}}, "web form")
 	require.Len(t, fs, 1)
-	assert.Contains(t, fs[0].Message, "--set")
+	assert.Contains(t, fs[0].Message, `read-only (perm "&" from --set)`)
 }
 
 func TestPhoneBook(t *testing.T) {

@@ -38,7 +38,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := pflag.NewFlagSet("phonesim", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringArrayVarP(&o.configs, "config", "c", nil, "setting `FILE` (flat \"name: value\" form); repeatable, later ones win")
+	fs.StringArrayVarP(&o.configs, "config", "c", nil, "setting `FILE` (snom XML or flat \"name: value\" form); repeatable, later ones win")
 	fs.StringArrayVarP(&o.sets, "set", "s", nil, "one setting, `NAME=VALUE` (user_name1, fkey3, action_incoming_url ...); repeatable; wins over files")
 	fs.BoolVar(&o.headless, "headless", false, "no terminal UI; log lines on stderr")
 	fs.StringVar(&o.sip, "sip", "127.0.0.1:5060", "SIP listen `ADDR`, UDP and TCP (\":0\" or \"127.0.0.1:0\" = any free port; the chosen one is logged)")
@@ -52,7 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.logLevel, "log-level", "info", "lowest `LEVEL` written to stderr in headless mode: debug, info, notice, warning, error")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: phonesim [flags]\n       phonesim hwtest [flags]\n\nA virtual IP desk phone. Flags:\n")
+		fmt.Fprintf(stderr, "Usage: phonesim [flags]\n       phonesim check [-c FILE ...] [-s NAME=VALUE ...]\n       phonesim hwtest [flags]\n\nA virtual IP desk phone. Flags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -87,46 +87,69 @@ var levels = map[string]firmware.Level{
 
 var macPattern = regexp.MustCompile(`^[0-9A-Fa-f]{12}$`)
 
-// settings builds the settings in force: defaults, then files in order,
-// then --set, then the flags that name settings.
-func (o *options) settings() (*provisioning.Settings, error) {
-	s := provisioning.New()
-	for _, path := range o.configs {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("--config: %w", err)
-		}
-		parsed, err := provisioning.ParseFlat(f, path)
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range parsed.Entries {
-			_ = s.Set(e.Name, e.Value)
-		}
+// store builds the settings' sources: base (the echo phone's key, may be
+// nil) under the --config files in order, under --set and the flags
+// that name settings. Warnings are returned; an error in any source is
+// an error that lists every finding, and the phone does not start.
+func (o *options) store(base *provisioning.File) (*provisioning.Store, []provisioning.Finding, error) {
+	st := provisioning.NewStore()
+	var all []provisioning.Finding
+	if base != nil {
+		all = append(all, st.AddFile(base)...)
 	}
+	for _, path := range o.configs {
+		f, err := readConfig(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, st.AddFile(f)...)
+	}
+	entries, err := o.commandLine()
+	if err != nil {
+		return nil, nil, err
+	}
+	all = append(all, st.SetCommandLine(entries)...)
+	if provisioning.HasError(all) {
+		return nil, all, fmt.Errorf("settings refused:\n%s", strings.TrimRight(provisioning.FormatFindings(all), "\n"))
+	}
+	return st, all, nil
+}
+
+// readConfig reads and parses one --config file (snom XML or flat).
+func readConfig(path string) (*provisioning.File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	defer fh.Close()
+	data, err := provisioning.ReadFile(fh, path)
+	if err != nil {
+		return nil, err
+	}
+	return provisioning.Parse(data, path)
+}
+
+// commandLine is the --set layer: each -s, then --mac, --model and
+// --expansion.
+func (o *options) commandLine() ([]provisioning.Entry, error) {
+	var entries []provisioning.Entry
 	for _, a := range o.sets {
-		name, value, err := provisioning.ParseAssignment(a)
+		e, err := provisioning.ParseAssignment(a)
 		if err != nil {
 			return nil, fmt.Errorf("--set: %w", err)
 		}
-		if err := s.Set(name, value); err != nil {
-			return nil, fmt.Errorf("--set: %w", err)
-		}
+		entries = append(entries, e)
 	}
 	if o.mac != "" {
-		_ = s.Set("mac", strings.ToUpper(o.mac))
+		entries = append(entries, provisioning.Entry{Name: "mac", Value: strings.ToUpper(o.mac)})
 	}
 	if o.model != "" {
-		_ = s.Set("phone_type", o.model)
+		entries = append(entries, provisioning.Entry{Name: "phone_type", Value: o.model})
 	}
 	if o.expansion > 0 {
-		_ = s.Set("expansion_modules", strconv.Itoa(o.expansion))
+		entries = append(entries, provisioning.Entry{Name: "expansion_modules", Value: strconv.Itoa(o.expansion)})
 	}
-	if s.Get("user_name1") == "" && !s.IsSet("user_name1") {
-		_ = s.Set("user_name1", "100") // a phone with no settings is extension 100
-	}
-	return s, nil
+	return entries, nil
 }
 
 // firstRun reports whether the user gave no settings at all: then the

@@ -2,6 +2,7 @@
 // terminal, or headless and driven over HTTP.
 //
 //	phonesim [flags]          one phone; the handset when stdout is a terminal, else headless
+//	phonesim check [flags]    validate setting files and values, print every finding
 //	phonesim hwtest [flags]   hardware self-test
 //
 // See README.md and docs/ for the flags, the web interface and the settings.
@@ -30,6 +31,8 @@ func main() {
 	case errors.Is(err, pflag.ErrHelp):
 	case errors.Is(err, errUsage):
 		os.Exit(2)
+	case errors.Is(err, errFindings):
+		os.Exit(1)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "phonesim:", err)
 		os.Exit(1)
@@ -41,6 +44,9 @@ var errUsage = errors.New("usage")
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "hwtest" {
 		return hwtestCommand(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "check" {
+		return checkCommand(args[1:], stdout, stderr)
 	}
 	opts, err := parseFlags(args, stderr)
 	if err != nil {

@@ -31,10 +31,6 @@ import (
 const echoKey = 4
 
 func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
-	settings, err := o.settings()
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -45,19 +41,26 @@ func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		log.SetOutputLevel(levels[strings.ToLower(o.logLevel)])
 	}
 
+	var base *provisioning.File
 	if (o.echo || o.firstRun()) && !o.noEcho {
 		uri, err := startEcho(ctx)
 		if err != nil {
 			return fmt.Errorf("echo phone: %w", err)
 		}
+		// the echo key is the lowest source: any file or --set wins
 		key := strconv.Itoa(echoKey)
-		if !settings.IsSet("fkey" + key) {
-			_ = settings.Set("fkey"+key, "dest "+uri)
-			_ = settings.Set("fkey_label"+key, "Echo")
-		}
+		base = &provisioning.File{Name: "built-in echo phone", Entries: []provisioning.Entry{
+			{Name: "fkey" + key, Value: "dest " + uri}, {Name: "fkey_label" + key, Value: "Echo"}}}
+	}
+	store, findings, err := o.store(base)
+	if err != nil {
+		return err
+	}
+	for _, f := range findings {
+		log.Add(firmware.Warning, f.String())
 	}
 
-	cfg := device.Config{Settings: settings, SIP: o.sip, Media: sipua.MediaTone, Log: log, Data: o.data}
+	cfg := device.Config{Store: store, SIP: o.sip, Media: sipua.MediaTone, Log: log, Data: o.data}
 	phone, err := startDevice(ctx, cfg)
 	if err != nil && o.sipDefault && errors.Is(err, syscall.EADDRINUSE) {
 		log.Add(firmware.Notice, "SIP port "+o.sip+" is in use; taking a free port (--sip sets one)")
@@ -69,6 +72,7 @@ func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 
 	if o.http != "off" {
+		settings := phone.Settings()
 		srv, addr, err := serveWeb(ctx, o.http, phone, settings)
 		if err != nil && o.httpDefault && errors.Is(err, syscall.EADDRINUSE) {
 			log.Add(firmware.Notice, "web port "+o.http+" is in use; taking a free port (--http sets one)")

@@ -534,18 +534,9 @@ func (p *Phone) functionKey(i int) {
 			p.fireURL("fkey"+strconv.Itoa(i), k.arg, p.find(p.active), keypad.FunctionKey(i))
 		}
 	case "keyevent":
-		switch strings.ToUpper(k.arg) {
-		case "F_DND":
-			p.act(keypad.DND)
-		case "F_REDIAL":
-			p.act(keypad.Redial)
-		case "F_HOLD":
-			p.act(keypad.Hold)
-		case "F_TRANSFER":
-			p.act(keypad.Transfer)
-		case "F_MUTE":
-			p.act(keypad.Mute)
-		default:
+		if hard, ok := keyEvents[strings.ToUpper(k.arg)]; ok {
+			p.act(hard)
+		} else {
 			p.logf(Debug, "keyevent "+k.arg+" not supported")
 		}
 	case "dtmf":
@@ -553,6 +544,16 @@ func (p *Phone) functionKey(i int) {
 			p.emit(SendDTMF{Call: a.id, Digits: k.arg})
 		}
 	}
+}
+
+// keyEvents are the keyevent names a function key may press, and the hard
+// key each stands for (provisioning's schema lists the same names as the
+// ones phonesim carries out).
+var keyEvents = map[string]keypad.Key{
+	"F_DND": keypad.DND, "F_REDIAL": keypad.Redial, "F_HOLD": keypad.Hold, "F_TRANSFER": keypad.Transfer,
+	"F_MUTE": keypad.Mute, "F_REDIRECT": keypad.Redirect, "F_CONFERENCE": keypad.Conference,
+	"F_MENU": keypad.Menu, "F_SETTINGS": keypad.Menu, "F_HEADSET": keypad.Headset, "F_SPEAKER": keypad.Speaker,
+	"F_CANCEL": keypad.Cancel, "F_OK": keypad.Enter, "F_ENTER": keypad.Enter,
 }
 
 func (p *Phone) lineKey(k *fkey) {

@@ -69,3 +69,17 @@ func TestIdentityAddress(t *testing.T) {
 		t.Fatalf("identity = %+v", v.Identity)
 	}
 }
+
+// Every keyevent the schema accepts as supported is one the core acts on.
+func TestKeyEventsMatchSchema(t *testing.T) {
+	for _, name := range provisioning.SupportedKeyEvents() {
+		if _, ok := keyEvents[name]; !ok {
+			t.Errorf("schema accepts keyevent %s, the core does not act on it", name)
+		}
+	}
+	for name := range keyEvents {
+		if err := provisioning.CheckFkey("keyevent " + name); err != nil {
+			t.Errorf("core acts on %s, schema says %v", name, err)
+		}
+	}
+}

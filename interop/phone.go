@@ -48,6 +48,7 @@ type Call struct {
 	Direction string `json:"direction"`
 	Remote    string `json:"remote"`
 	Display   string `json:"display"`
+	Name      string `json:"name"` // the phone book's name
 }
 
 // StartPhone builds cmd/phonesim (once per test binary) and starts it with

@@ -350,6 +350,9 @@ var (
 	keyEventsUnsupported = []string{"F_LOGOFF_ALL", "F_ADR_BOOK", "F_CALL_LIST", "F_REC", "F_R", "F_NEXT_ID", "F_PREV_ID", "F_MISSED_LIST", "F_DIALED_LIST", "F_RECEIVED_LIST", "F_REGS", "F_HELP", "F_PICKUP", "F_INTERCOM", "F_STATUS", "F_PRESENCE", "F_PARK", "F_CALLPICKUP", "F_DIRECTORY", "F_LOCK", "F_SHOW_INFO", "F_CALL_FORWARD", "F_VOLUME_UP", "F_VOLUME_DOWN"}
 )
 
+// SupportedKeyEvents lists the keyevent names phonesim carries out.
+func SupportedKeyEvents() []string { return append([]string(nil), keyEventsSupported...) }
+
 // Unsupported is returned (wrapped) for a function key snom knows and
 // phonesim does not carry out: a warning, not an error.
 type Unsupported struct{ What string }

@@ -1,0 +1,85 @@
+package provisioning
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the settings table in docs/settings.md from the schema")
+
+const (
+	tableStart = "<!-- settings table: generated from provisioning/schema.go by `go test ./provisioning -update` -->"
+	tableEnd   = "<!-- end of settings table -->"
+)
+
+// The settings reference in docs/settings.md is the schema, rendered:
+// this test fails when they differ, and -update rewrites the doc.
+func TestDocsTableIsTheSchema(t *testing.T) {
+	const path = "../docs/settings.md"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	i, j := strings.Index(doc, tableStart), strings.Index(doc, tableEnd)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no generated settings table (markers %q … %q)", path, tableStart, tableEnd)
+	}
+	want := tableStart + "\n" + markdownTable() + tableEnd
+	got := doc[i : j+len(tableEnd)]
+	if got == want {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(doc[:i]+want+doc[j+len(tableEnd):]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("%s differs from the schema: run go test ./provisioning -update", path)
+}
+
+func markdownTable() string {
+	var b strings.Builder
+	for _, g := range Groups {
+		fmt.Fprintf(&b, "\n### %s\n\n| name | type | default | meaning |\n|---|---|---|---|\n", g)
+		for _, s := range schema {
+			if s.Group != g {
+				continue
+			}
+			name := "`" + s.Name + "`"
+			if s.Family != Single {
+				lo, hi := s.Family.Range()
+				name = fmt.Sprintf("`%sN` (N = %d–%d)", s.Name, lo, hi)
+			}
+			typ := s.Kind.String()
+			switch s.Kind {
+			case Int, Seconds:
+				typ += fmt.Sprintf(" %d–%d", s.Min, s.Max)
+			case Enum, Set:
+				if len(s.Values) <= 6 {
+					typ += " " + strings.Join(s.Values, ", ")
+				}
+			}
+			def := s.Default
+			switch {
+			case s.Name == "fkey":
+				def = "`line` (N < 4), `none`"
+			case s.Name == "user_name":
+				def = "`100` (N = 1)"
+			case def != "":
+				def = "`" + def + "`"
+			}
+			doc := s.Doc
+			if s.Secret {
+				doc += " (secret: never shown, logged or substituted)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, typ, def, strings.ReplaceAll(doc, "|", "\\|"))
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}

@@ -164,6 +164,9 @@ func (d *Device) bootFetch(ctx context.Context) {
 	files, err := server.Fetch(ctx, fetchConfig(s))
 	if d.provisioned(files, err) {
 		d.phone = firmware.New(d.store.Resolve())
+		v := d.phone.View()
+		d.view.Store(&v)
+		d.settings.Store(d.phone.Settings())
 	}
 	d.lastFetch = d.clock()
 }
@@ -200,6 +203,15 @@ func (d *Device) reprovision() {
 func (d *Device) provisioned(files []*provisioning.File, err error) bool {
 	if err != nil {
 		d.log.Add(firmware.Error, "provisioning failed, the settings in force stay: "+err.Error())
+		return false
+	}
+	held := 0
+	for _, f := range files {
+		held += len(f.Entries) + len(f.Contacts)
+	}
+	if held == 0 {
+		// an empty answer would wipe what the server gave before
+		d.log.Add(firmware.Error, "provisioning failed, the settings in force stay: the setting server's files hold no settings")
 		return false
 	}
 	fs := d.store.SetServer(files)

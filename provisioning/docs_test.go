@@ -83,3 +83,68 @@ func markdownTable() string {
 	b.WriteString("\n")
 	return b.String()
 }
+
+// The examples docs/provisioning.md tells a user to paste load without a
+// single finding.
+func TestDocExamples(t *testing.T) {
+	data, err := os.ReadFile("../docs/provisioning.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := fencedBlocks(string(data))
+	var xmlDoc, flat string
+	for _, b := range blocks {
+		switch {
+		case strings.HasPrefix(b, "<?xml"):
+			xmlDoc = b
+		case strings.HasPrefix(b, "# phone 1001"):
+			flat = b
+		}
+	}
+	if xmlDoc == "" || flat == "" {
+		t.Fatalf("docs/provisioning.md lost its examples (found %d code blocks)", len(blocks))
+	}
+	var files []*File
+	for name, text := range map[string]string{"phone.xml": xmlDoc, "phone.cfg": flat} {
+		f, err := Parse([]byte(text), name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if fs := Check(f); len(fs) > 0 {
+			t.Errorf("%s: %s", name, FormatFindings(fs))
+		}
+		files = append(files, f)
+	}
+	// both describe the same phone
+	st := NewStore()
+	st.AddFile(files[0])
+	s := st.Resolve()
+	for name, want := range map[string]string{
+		"user_name1": "1001", "user_pass1": "1001-pw", "fkey4": "blf <sip:1002@pbx.example.com>", "fkey_label6": "CRM",
+		"action_incoming_url": "http://crm.example.com/in?nr=$remote&name=$display_remote&id=$call-id",
+	} {
+		if got := s.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if s.Perm("user_pass1") != PermReadOnly || s.Perm("dnd_mode") != PermKeep || s.NameFor("1002") != "Reception" {
+		t.Errorf("perms or phone book of the XML example are not as the doc says")
+	}
+}
+
+// fencedBlocks returns the contents of the ``` blocks of a markdown text.
+func fencedBlocks(md string) []string {
+	var out []string
+	lines := strings.Split(md, "\n")
+	for i := 0; i < len(lines); i++ {
+		if !strings.HasPrefix(lines[i], "```") {
+			continue
+		}
+		var b []string
+		for i++; i < len(lines) && !strings.HasPrefix(lines[i], "```"); i++ {
+			b = append(b, lines[i])
+		}
+		out = append(out, strings.Join(b, "\n")+"\n")
+	}
+	return out
+}

@@ -33,7 +33,7 @@ func parseFlat(data []byte, name string) (*File, error) {
 	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	f := &File{Name: name}
-	line := 0
+	line, markup := 0, 0
 	for len(data) > 0 {
 		line++
 		var text []byte
@@ -46,7 +46,11 @@ func parseFlat(data []byte, name string) (*File, error) {
 			return nil, &SettingError{File: name, Line: line, Err: errors.New("not UTF-8 (save the file as UTF-8)")}
 		}
 		s := strings.TrimSpace(string(text))
-		if s == "" || s[0] == '#' || s[0] == '<' {
+		if s == "" || s[0] == '#' {
+			continue
+		}
+		if s[0] == '<' {
+			markup++
 			continue
 		}
 		colon := strings.IndexByte(s, ':')
@@ -74,6 +78,10 @@ func parseFlat(data []byte, name string) (*File, error) {
 				Message: `the value holds " #": the flat form has no inline comments, so it is part of the value`})
 		}
 		f.Entries = append(f.Entries, Entry{Name: key, Value: value, Perm: perm, Line: line})
+	}
+	if len(f.Entries) == 0 && markup > 0 {
+		// snom's wrapper around nothing, or a web server's error page
+		return nil, &SettingError{File: name, Err: errors.New("markup and no settings: a web page, not a setting file")}
 	}
 	return f, nil
 }

@@ -119,7 +119,6 @@ func Fetch(ctx context.Context, c Config) ([]*provisioning.File, error) {
 	// A copy, so the caller's client keeps its own redirect policy.
 	cl := *client
 	cl.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	cl.Jar = nil
 	f.client = &cl
 
 	found := 0
@@ -145,7 +144,8 @@ func Fetch(ctx context.Context, c Config) ([]*provisioning.File, error) {
 
 func newTransport(timeout time.Duration) *http.Transport {
 	return &http.Transport{
-		// A phone has no proxy of the environment's.
+		// No proxy from the environment: a phone has none of the
+		// simulator host's.
 		Proxy:                 nil,
 		DialContext:           (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:   timeout,
@@ -215,45 +215,24 @@ func targets(c Config) ([]target, string, string, error) {
 }
 
 // substitute replaces {mac} and {phone_type}, escaping the value for the
-// part of the URL it lands in.
+// part of the URL it lands in (path or query).
 func substitute(s string, c Config) (string, error) {
 	query := strings.IndexByte(s, '?')
-	var err error
-	out := placeholder.ReplaceAllStringFunc(s, func(m string) string {
-		var v string
-		if strings.EqualFold(m, "{mac}") {
-			var e error
-			if v, e = normalizeMAC(c.MAC); e != nil {
-				err = e
-				return m
-			}
-		} else {
-			if c.PhoneType == "" {
-				err = errors.New("setting server: the URL uses {phone_type} but the phone type is unknown")
-				return m
-			}
-			v = c.PhoneType
-		}
-		// ReplaceAllStringFunc gives no index; the first occurrence of m
-		// past what is already replaced is the one in hand, and the
-		// values never contain '?' after escaping, so compare positions
-		// in the original string.
-		_ = m
-		return v
-	})
-	if err != nil {
-		return "", err
-	}
-	// Escape in a second pass with positions from the original string.
 	var b strings.Builder
 	last := 0
 	for _, loc := range placeholder.FindAllStringIndex(s, -1) {
 		b.WriteString(s[last:loc[0]])
-		m := s[loc[0]:loc[1]]
 		var v string
-		if strings.EqualFold(m, "{mac}") {
-			v, _ = normalizeMAC(c.MAC)
+		if strings.EqualFold(s[loc[0]:loc[1]], "{mac}") {
+			mac, err := normalizeMAC(c.MAC)
+			if err != nil {
+				return "", err
+			}
+			v = mac
 		} else {
+			if c.PhoneType == "" {
+				return "", errors.New("setting server: the URL uses {phone_type} but the phone type is unknown")
+			}
 			v = c.PhoneType
 		}
 		if query >= 0 && loc[0] > query {
@@ -265,7 +244,6 @@ func substitute(s string, c Config) (string, error) {
 		last = loc[1]
 	}
 	b.WriteString(s[last:])
-	_ = out
 	return b.String(), nil
 }
 
@@ -372,7 +350,11 @@ func (f *fetcher) fetchTree(ctx context.Context, u *url.URL, chain []string, dep
 		}
 	}
 	if f.visited[key] {
-		return false, fmt.Errorf("setting server: %s: fetched twice in one provisioning (via %s)", key, strings.Join(chain, " -> "))
+		via := "as a start file"
+		if len(chain) > 0 {
+			via = "via " + strings.Join(chain, " -> ")
+		}
+		return false, fmt.Errorf("setting server: %s: fetched twice in one provisioning (%s)", key, via)
 	}
 	if depth > f.c.MaxDepth {
 		return false, fmt.Errorf("setting server: %s: setting-files nested deeper than %d (%s)", key, f.c.MaxDepth, strings.Join(append(chain[:len(chain):len(chain)], key), " -> "))
@@ -441,13 +423,13 @@ func (f *fetcher) resolve(base *url.URL, ref string) (*url.URL, error) {
 
 // get fetches one file, following redirects and answering one 401, all
 // within Timeout. It returns the body and the URL it finally came from.
-func (f *fetcher) get(ctx context.Context, u *url.URL) ([]byte, *url.URL, error) {
-	ctx, cancel := context.WithTimeout(ctx, f.c.Timeout)
+func (f *fetcher) get(parent context.Context, u *url.URL) ([]byte, *url.URL, error) {
+	ctx, cancel := context.WithTimeout(parent, f.c.Timeout)
 	defer cancel()
 	start := u.String()
 	cur := u
 	for redirects := 0; ; redirects++ {
-		resp, err := f.do(ctx, cur, start)
+		resp, err := f.do(ctx, parent, cur, start)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -488,7 +470,7 @@ func (f *fetcher) get(ctx context.Context, u *url.URL) ([]byte, *url.URL, error)
 		}
 		data, err := io.ReadAll(io.LimitReader(resp.Body, provisioning.MaxFileSize+1))
 		if err != nil {
-			return nil, nil, f.netError(ctx, where(start, cur), "reading body", err)
+			return nil, nil, f.netError(parent, where(start, cur), "reading body", err)
 		}
 		if len(data) > provisioning.MaxFileSize {
 			return nil, nil, f.tooLarge(start, cur)
@@ -511,10 +493,10 @@ func where(start string, cur *url.URL) string {
 
 // do sends one GET and, on a 401, one answer to the challenge when the
 // URL is on the setting server's origin. The caller closes the body.
-func (f *fetcher) do(ctx context.Context, u *url.URL, start string) (*http.Response, error) {
+func (f *fetcher) do(ctx, parent context.Context, u *url.URL, start string) (*http.Response, error) {
 	resp, err := f.send(ctx, u, "")
 	if err != nil {
-		return nil, f.netError(ctx, where(start, u), "", err)
+		return nil, f.netError(parent, where(start, u), "", err)
 	}
 	if resp.StatusCode != http.StatusUnauthorized {
 		return resp, nil
@@ -534,7 +516,7 @@ func (f *fetcher) do(ctx context.Context, u *url.URL, start string) (*http.Respo
 		}
 		resp, err = f.send(ctx, u, auth)
 		if err != nil {
-			return nil, f.netError(ctx, where(start, u), "", err)
+			return nil, f.netError(parent, where(start, u), "", err)
 		}
 		if resp.StatusCode != http.StatusUnauthorized {
 			return resp, nil
@@ -584,7 +566,7 @@ func (f *fetcher) answer(challenges []string, u *url.URL) (string, error) {
 			if !digest.CanDigest(ch) {
 				continue
 			}
-			if best == nil || (strings.EqualFold(best.Algorithm, "MD5") || best.Algorithm == "") && !strings.EqualFold(ch.Algorithm, "MD5") && ch.Algorithm != "" {
+			if best == nil || rank(ch) > rank(best) {
 				best = ch
 			}
 		case strings.EqualFold(scheme, "Basic"):
@@ -616,6 +598,16 @@ func (f *fetcher) answer(challenges []string, u *url.URL) (string, error) {
 	return "", fmt.Errorf("unsupported authentication %q (want Basic or Digest MD5/SHA-256)", strings.Join(schemes, ", "))
 }
 
+// rank orders digest algorithms, strongest first, as RFC 7616 lets a
+// server offer several.
+func rank(ch *digest.Challenge) int {
+	switch strings.ToUpper(ch.Algorithm) {
+	case "", "MD5":
+		return 1
+	}
+	return 2
+}
+
 func staleDigest(challenges []string) bool {
 	for _, h := range challenges {
 		if ch, err := digest.ParseChallenge(strings.TrimSpace(h)); err == nil && ch.Stale {
@@ -634,15 +626,16 @@ func discard(resp *http.Response) {
 
 // netError words a transport error, telling our timeout from the
 // caller's cancellation.
-func (f *fetcher) netError(ctx context.Context, where, doing string, err error) error {
+func (f *fetcher) netError(parent context.Context, where, doing string, err error) error {
 	if doing != "" {
 		doing += ": "
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
-		var ne net.Error
-		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-			return fmt.Errorf("setting server: %s: %stimed out after %v: %w", where, doing, f.c.Timeout, context.DeadlineExceeded)
-		}
+	if perr := parent.Err(); perr != nil {
+		return fmt.Errorf("setting server: %s: %s%w", where, doing, perr)
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("setting server: %s: %stimed out after %v: %w", where, doing, f.c.Timeout, context.DeadlineExceeded)
 	}
 	return fmt.Errorf("setting server: %s: %s%w", where, doing, unwrapURLError(err))
 }

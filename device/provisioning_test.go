@@ -45,7 +45,9 @@ func (s *settingServer) serveText(text string) {
 	s.serve(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, text) })
 }
 
-func logHas(d *Device, s string) bool { return strings.Contains(strings.Join(d.Log().Lines(), "\n"), s) }
+func logHas(d *Device, s string) bool {
+	return strings.Contains(strings.Join(d.Log().Lines(), "\n"), s)
+}
 
 func waitLog(t *testing.T, d *Device, s string) {
 	t.Helper()

@@ -48,18 +48,19 @@ func (d *Device) ChangeSettings(changes []provisioning.UserChange, source string
 	}
 }
 
-// Refuses says why the user may not change name ("" when they may).
+// Refuses says why the user may not change name ("" when they may). It
+// reads the settings snapshot, not the loop: the settings page asks for
+// every row.
 func (d *Device) Refuses(name string) string {
-	reply := make(chan string, 1)
-	if d.do(func() { reply <- d.store.Refuses(name) }) != nil {
-		return "the phone is not running"
+	m := d.settings.Load().Meta(name)
+	if m.Perm != provisioning.PermReadOnly {
+		return ""
 	}
-	select {
-	case why := <-reply:
-		return why
-	case <-d.done:
-		return "the phone is not running"
+	origin := m.Origin
+	if origin == "" {
+		origin = "provisioning"
 	}
+	return "read-only (perm \"&\" from " + origin + ")"
 }
 
 // Reprovision fetches the setting server now, as the REPROVISION key

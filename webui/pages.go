@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"phonesim/phonelog"
-	"phonesim/provisioning"
 )
 
 // page is what the HTML templates get. Every string in it is network or
@@ -18,18 +17,14 @@ type page struct {
 	Refresh int
 	State   State
 	Lines   []logLine
-	Rows    []settingRow
+	Form    *settingsForm
 	Done    []string
+	Back    string // the "ok" page's link back ("/" when empty)
 }
 
 type logLine struct {
 	Level string
 	Text  string
-}
-
-type settingRow struct {
-	Name, Value string
-	Secret      bool
 }
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
@@ -47,6 +42,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-
 .error,.warning{color:#b00}.debug{color:#777}
 .lcd{background:#cdb;padding:.5em;display:inline-block;min-width:20em}
 nav a{margin-right:1em}
+.d,.ro{color:#666;font-size:smaller}.ok{color:#070}
 </style></head><body>
 <nav><a href="/">Phone</a><a href="/log.htm">Log</a><a href="/settings.htm">Settings</a><a href="/log.txt">log.txt</a><a href="/api/state">/api/state</a></nav>
 <h1>{{.Title}}</h1>
@@ -82,27 +78,58 @@ nav a{margin-right:1em}
 {{end}}</pre>
 {{template "bottom" .}}{{end}}
 
-{{define "settings"}}{{template "top" .}}
-<table><tr><th>name</th><th>value</th></tr>
-{{range .Rows}}<tr><td>{{.Name}}</td><td class="v">{{if not .Secret}}{{inert .Value}}{{end}}</td></tr>
+{{define "settings"}}{{template "top" .}}{{with .Form}}
+{{if .Notice}}<p class="{{if .Failed}}error{{else}}ok{{end}}">{{inert .Notice}}</p>
+{{end}}{{if .Findings}}<ul>{{range .Findings}}<li class="{{.Severity}}">{{.Severity}}: {{if .Name}}{{inert .Name}}: {{end}}{{inert .Message}}</li>{{end}}</ul>
+{{end}}<form method="post" action="/settings.htm"><input type="hidden" name="action" value="reprovision"><button>Fetch settings now</button> {{if .Server}}from {{inert .Server}}{{else}}(no setting_server is set){{end}}</form>
+<p>{{range .Groups}}<a href="#{{.ID}}">{{.Name}}</a> | {{end}}<a href="#unknown">Unknown settings</a></p>
+<p class="d">perm: $ the user may change it, provisioning overwrites the change; ! provisioning keeps the user's change; &amp; read-only. Passwords are never shown: leave one blank to keep it.</p>
+<form method="post" action="/settings.htm">
+{{range .Groups}}<h2 id="{{.ID}}">{{.Name}}</h2>
+{{range .Blocks}}{{if .Caption}}<h3>{{.Caption}}</h3>
+{{end}}{{if .Heads}}<p class="d">{{range .Heads}}{{.Name}}: {{.Doc}}. {{end}}Perm and origin shown for keys set by a source.</p>
+<table><tr><th>key</th>{{range .Heads}}<th>{{.Name}}</th>{{end}}</tr>
+{{range .Keys}}<tr><td>{{.Key}}</td>{{range .Fields}}<td>{{template "input" .}}{{if not .Default}} <span title="{{.PermTitle}}">{{.Perm}}</span> <small>{{inert .From}}</small>{{end}}</td>{{end}}</tr>
 {{end}}</table>
-{{template "bottom" .}}{{end}}
+{{else}}<table><tr><th>name</th><th>value</th><th>perm</th><th>from</th><th></th></tr>
+{{range .Rows}}<tr><td>{{.Name}}</td><td>{{template "input" .}}</td><td title="{{.PermTitle}}">{{.Perm}}</td><td>{{inert .From}}</td><td class="d">{{.Doc}}</td></tr>
+{{end}}</table>
+{{end}}{{end}}<p><button>Save</button></p>
+{{end}}</form>
+<h2 id="unknown">Unknown settings</h2>
+{{if .Unknown}}<p class="d">Set, but the phone does not read them.</p>
+<table><tr><th>name</th><th>value</th><th>from</th><th></th></tr>
+{{range .Unknown}}<tr><td>{{inert .Name}}</td><td class="v">{{if .Secret}}(set){{else}}{{.Value}}{{end}}</td><td>{{inert .From}}</td><td>{{if .Suggest}}did you mean {{.Suggest}}?{{end}}</td></tr>
+{{end}}</table>
+{{else}}<p>none</p>
+{{end}}{{end}}{{template "bottom" .}}{{end}}
+
+{{define "input"}}{{if .Secret}}<input type="password" name="{{.Name}}" autocomplete="new-password"{{if .Refused}} disabled{{end}}>{{if .HasValue}} (set){{end}}
+{{- else if .Options}}<select name="{{.Name}}"{{if .Refused}} disabled{{end}}>{{range .Options}}<option{{if .Extra}} value="{{.Value}}"{{end}}{{if .Selected}} selected{{end}}>{{.Value}}</option>{{end}}</select>
+{{- else}}<input name="{{.Name}}"{{if .Value}} value="{{.Value}}"{{end}}{{if .Size}} size="{{.Size}}"{{end}}{{if .Refused}} disabled{{end}}>{{end}}
+{{- if .Refused}} <small class="ro">{{inert .Refused}}</small>{{end}}{{if .Err}} <small class="error">{{inert .Err}}</small>{{end}}{{end}}
 
 {{define "ok"}}{{template "top" .}}
 <ul>{{range .Done}}<li>{{inert .}}</li>{{end}}</ul>
-<p><a href="/">back</a></p>
+<p><a href="{{if .Back}}{{.Back}}{{else}}/{{end}}">back</a></p>
 {{template "bottom" .}}{{end}}
 `))
 
 // render executes a template into a buffer first, so a template error is
 // a clean 500 instead of half a page.
 func (h *handler) render(w http.ResponseWriter, name string, p page) {
+	h.renderCode(w, http.StatusOK, name, p)
+}
+
+// renderCode is render with a status code.
+func (h *handler) renderCode(w http.ResponseWriter, code int, name string, p page) {
 	var b bytes.Buffer
 	if err := pages.ExecuteTemplate(&b, name, p); err != nil {
 		http.Error(w, "webui: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
 	_, _ = w.Write(b.Bytes())
 }
 
@@ -127,20 +154,4 @@ func (h *handler) logText(w http.ResponseWriter, r *http.Request) {
 		b.WriteByte('\n')
 	}
 	_, _ = w.Write(b.Bytes())
-}
-
-func (h *handler) settingsPage(w http.ResponseWriter, r *http.Request) {
-	s := h.phone.Settings()
-	if s == nil {
-		s = provisioning.New()
-	}
-	names := s.Names()
-	rows := make([]settingRow, len(names))
-	for i, n := range names {
-		rows[i] = settingRow{Name: n, Secret: provisioning.IsSecret(n)}
-		if !rows[i].Secret {
-			rows[i].Value = s.Get(n)
-		}
-	}
-	h.render(w, "settings", page{Title: "Settings", Rows: rows})
 }

@@ -7,14 +7,18 @@
 //
 //	GET /                 a small overview page: display, calls, keys, links
 //	GET /log.htm          the phone log (HTML), GET /log.txt (plain text, one line per entry)
-//	GET /settings.htm     every setting, secrets blank
+//	GET /settings.htm     the settings as a form, grouped like a snom phone's pages; secrets never shown
+//	POST /settings.htm    save the form (the fields that differ from the settings in force),
+//	                      or action=reprovision: fetch the setting server now
+//	GET /dummy.htm        ?settings=save&NAME=VALUE...   (snom's script form of saving settings)
 //	GET /command.htm      ?key=K[;K...]  ?number=N  ?key_dtmf=D   (snom remote control)
 //	GET /api/state        the phone's state as JSON (type State)
 //	GET /api/events       Server-Sent Events: phone notices and log lines
 //
-// Security: with Options.Pass set every request needs HTTP Basic auth.
-// /command.htm refuses requests a browser sends on behalf of a page of
-// another origin. Without a password the handler answers only to IP
+// Security: with a password (the phone's http_pass in force, else
+// Options.Pass) every request needs HTTP Basic auth. /command.htm,
+// /dummy.htm and POST /settings.htm refuse requests a browser sends on
+// behalf of a page of another origin. Without a password the handler answers only to IP
 // addresses, localhost and Options.Hosts, so a DNS-rebinding page cannot
 // reach it by name. Every value shown on a page is HTML-escaped by
 // html/template and made inert (phonelog.Inert).
@@ -42,6 +46,14 @@ type Phone interface {
 	Post(ev firmware.Event) error     // hand an event to the phone's loop; error when the loop is gone
 	Log() *phonelog.Log
 	Events() (<-chan Notice, func()) // subscribe to phone events for /api/events; the func unsubscribes
+
+	// ChangeSettings applies the user's changes all or nothing, checked
+	// against the schema and each setting's perm; with an error finding
+	// nothing changed. The error is only for a phone that is not running.
+	ChangeSettings(changes []provisioning.UserChange, source string) ([]provisioning.Finding, error)
+	Refuses(name string) string // why the user may not change name ("" when they may)
+	Reprovision() error         // fetch the setting server now; the outcome goes to the log
+	Setting(name string) string // one setting in force, cheap (read on every request)
 }
 
 // Notice is one phone event for /api/events: sent as "event: Kind" with
@@ -56,7 +68,10 @@ type Notice struct {
 // Options configure the web interface.
 type Options struct {
 	// User and Pass are the HTTP Basic credentials (snom's http_user and
-	// http_pass). With Pass empty no authentication is asked; with User
+	// http_pass) used while the phone's own http_pass is empty: when the
+	// phone reports a non-empty http_pass (provisioned or changed while
+	// running), its http_user and http_pass are asked instead. With no
+	// password at all no authentication is asked; with the user name
 	// empty any user name is accepted with the right password.
 	User, Pass string
 	// Hosts are extra host names (besides IP addresses and localhost)
@@ -74,8 +89,6 @@ const maxStreams = 32
 type handler struct {
 	phone     Phone
 	opt       Options
-	user      [32]byte // sha256 of opt.User
-	pass      [32]byte // sha256 of opt.Pass
 	keepalive time.Duration
 	streams   chan struct{} // a slot per open /api/events stream
 	mux       *http.ServeMux
@@ -90,8 +103,6 @@ func newHandler(p Phone, opt Options) *handler {
 	h := &handler{
 		phone:     p,
 		opt:       opt,
-		user:      sha256.Sum256([]byte(opt.User)),
-		pass:      sha256.Sum256([]byte(opt.Pass)),
 		keepalive: keepalive,
 		streams:   make(chan struct{}, maxStreams),
 		mux:       http.NewServeMux(),
@@ -100,6 +111,8 @@ func newHandler(p Phone, opt Options) *handler {
 	h.mux.HandleFunc("GET /log.htm", h.logPage)
 	h.mux.HandleFunc("GET /log.txt", h.logText)
 	h.mux.HandleFunc("GET /settings.htm", h.settingsPage)
+	h.mux.HandleFunc("POST /settings.htm", h.saveSettings)
+	h.mux.HandleFunc("/dummy.htm", h.dummy)
 	h.mux.HandleFunc("/command.htm", h.command)
 	h.mux.HandleFunc("GET /api/state", h.state)
 	h.mux.HandleFunc("GET /api/events", h.events)
@@ -114,11 +127,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Cache-Control", "no-store")
 
-	if h.opt.Pass == "" && !h.hostAllowed(r.Host) {
+	user, pass := h.credentials()
+	if pass == "" && !h.hostAllowed(r.Host) {
 		http.Error(w, "webui: host name "+quote(r.Host)+" is not allowed without a password (DNS rebinding protection): use an IP address or localhost, or set http_pass", http.StatusForbidden)
 		return
 	}
-	if h.opt.Pass != "" && !h.authorized(r) {
+	if pass != "" && !authorized(r, user, pass) {
 		hd.Set("WWW-Authenticate", `Basic realm="phonesim", charset="UTF-8"`)
 		http.Error(w, "webui: authentication required", http.StatusUnauthorized)
 		return
@@ -126,20 +140,33 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// authorized checks HTTP Basic credentials in constant time (comparing
-// hashes, so the lengths do not leak either).
-func (h *handler) authorized(r *http.Request) bool {
-	user, pass, ok := r.BasicAuth()
+// credentials returns the user name and password in force: the phone's
+// http_user and http_pass when its http_pass is not empty (so a password
+// provisioned or changed while running counts at once), else Options'.
+// Clearing http_pass while running therefore falls back to the password
+// the interface started with, never to none.
+func (h *handler) credentials() (user, pass string) {
+	if p := h.phone.Setting("http_pass"); p != "" {
+		return h.phone.Setting("http_user"), p
+	}
+	return h.opt.User, h.opt.Pass
+}
+
+// authorized checks a request's HTTP Basic credentials against user and
+// pass in constant time (comparing hashes, so the lengths do not leak
+// either). An empty user accepts any user name.
+func authorized(r *http.Request, user, pass string) bool {
+	gotUser, gotPass, ok := r.BasicAuth()
 	if !ok {
 		return false
 	}
-	u := sha256.Sum256([]byte(user))
-	p := sha256.Sum256([]byte(pass))
-	okUser := subtle.ConstantTimeCompare(u[:], h.user[:])
-	if h.opt.User == "" {
+	gu, wu := sha256.Sum256([]byte(gotUser)), sha256.Sum256([]byte(user))
+	gp, wp := sha256.Sum256([]byte(gotPass)), sha256.Sum256([]byte(pass))
+	okUser := subtle.ConstantTimeCompare(gu[:], wu[:])
+	if user == "" {
 		okUser = 1
 	}
-	okPass := subtle.ConstantTimeCompare(p[:], h.pass[:])
+	okPass := subtle.ConstantTimeCompare(gp[:], wp[:])
 	return okUser&okPass == 1
 }
 

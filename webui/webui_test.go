@@ -30,18 +30,32 @@ type fakePhone struct {
 	postErr  error
 	log      *phonelog.Log
 	subs     map[chan Notice]bool
+
+	changes      []changeCall           // ChangeSettings calls, in order
+	findings     []provisioning.Finding // what ChangeSettings returns
+	changeErr    error                  // ChangeSettings fails: the phone is not running
+	refuse       map[string]string      // Refuses, by name
+	reprovisions int
+	reprovErr    error
+}
+
+// changeCall is one ChangeSettings call.
+type changeCall struct {
+	Changes []provisioning.UserChange
+	Source  string
 }
 
 func newFake() *fakePhone {
 	s := provisioning.New()
 	must(s.Set("user_name1", "100"))
 	must(s.Set("user_pass1", "topsecret"))
-	must(s.Set("http_pass", "hunter2"))
+	must(s.Set("setting_server_pass", "hunter2")) // http_pass would turn on authentication
 	return &fakePhone{
 		view:     sampleView(),
 		settings: s,
 		log:      phonelog.New(100, func() time.Time { return time.Date(2026, 3, 5, 9, 4, 7, 0, time.UTC) }),
 		subs:     map[chan Notice]bool{},
+		refuse:   map[string]string{},
 	}
 }
 
@@ -57,8 +71,68 @@ func (f *fakePhone) View() firmware.View {
 	return f.view
 }
 
-func (f *fakePhone) Settings() *provisioning.Settings { return f.settings.Clone() }
-func (f *fakePhone) Log() *phonelog.Log               { return f.log }
+func (f *fakePhone) Settings() *provisioning.Settings {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.settings.Clone()
+}
+
+func (f *fakePhone) Log() *phonelog.Log { return f.log }
+
+func (f *fakePhone) Setting(name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.settings.Get(name)
+}
+
+// set changes a setting as provisioning would, while the handler runs.
+func (f *fakePhone) set(name, value string, m provisioning.Meta) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	must(f.settings.SetFrom(name, value, m))
+}
+
+// ChangeSettings records the call and returns f.findings; without an
+// error among them the changes are applied as the user's.
+func (f *fakePhone) ChangeSettings(changes []provisioning.UserChange, source string) ([]provisioning.Finding, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.changeErr != nil {
+		return nil, f.changeErr
+	}
+	f.changes = append(f.changes, changeCall{append([]provisioning.UserChange(nil), changes...), source})
+	if provisioning.HasError(f.findings) {
+		return f.findings, nil
+	}
+	for _, c := range changes {
+		_ = f.settings.SetFrom(c.Name, c.Value, provisioning.Meta{Perm: f.settings.Perm(c.Name), Source: provisioning.FromUser})
+	}
+	return f.findings, nil
+}
+
+func (f *fakePhone) Refuses(name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refuse[name]
+}
+
+func (f *fakePhone) Reprovision() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.reprovErr != nil {
+		return f.reprovErr
+	}
+	f.reprovisions++
+	return nil
+}
+
+func (f *fakePhone) takeChanges() []changeCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.changes
+	f.changes = nil
+	return c
+}
 
 func (f *fakePhone) Post(ev firmware.Event) error {
 	f.mu.Lock()
@@ -170,7 +244,7 @@ func TestPages(t *testing.T) {
 		{"/", "text/html; charset=utf-8", []string{"Alice", "sip:alice@pbx.example", "ringing", `href="/command.htm?key=P1"`, "Bob"}, nil},
 		{"/log.htm", "text/html; charset=utf-8", []string{"[INFO] 5/3/2026 09:04:07: Registered 100@pbx.example", `class="warning"`, "second line", `http-equiv="refresh"`}, nil},
 		{"/log.txt", "text/plain; charset=utf-8", []string{"[INFO] 5/3/2026 09:04:07: Registered 100@pbx.example\n[WARNING] 5/3/2026 09:04:07: second line\n"}, []string{"<"}},
-		{"/settings.htm", "text/html; charset=utf-8", []string{"<td>user_name1</td><td class=\"v\">100</td>", "<td>user_pass1</td><td class=\"v\"></td>", "<td>http_pass</td><td class=\"v\"></td>", "dnd_mode"}, []string{"topsecret", "hunter2"}},
+		{"/settings.htm", "text/html; charset=utf-8", []string{`<td>user_name1</td><td><input name="user_name1" value="100"></td>`, `<td>user_pass1</td><td><input type="password" name="user_pass1" autocomplete="new-password"> (set)</td>`, `<td>setting_server_pass</td><td><input type="password" name="setting_server_pass" autocomplete="new-password"> (set)</td>`, "dnd_mode"}, []string{"topsecret", "hunter2"}},
 		{"/api/state", "application/json", []string{`"hook":"on-hook"`, `"sip_call_id":"abc@pbx"`}, nil},
 	}
 	for _, tt := range tests {

@@ -30,6 +30,9 @@ func screenLines(v firmware.View) ([]string, int) {
 	if c, ok := activeCall(v); ok {
 		return callLines(v, c), -1
 	}
+	if v.Screen == firmware.ScreenMenu {
+		return menuLines(v)
+	}
 	if v.Digits != "" || v.Hook != firmware.OnHook && len(v.Calls) == 0 {
 		return []string{"Dial:", v.Digits + "_"}, -1
 	}
@@ -123,6 +126,26 @@ func listLines(v firmware.View) ([]string, int) {
 		}
 		who := partyName(e.Remote)
 		lines = append(lines, mark+e.When.Format("02/01 15:04")+" "+who)
+	}
+	return lines, sel
+}
+
+// menuLines is the settings menu, or the value it is editing.
+func menuLines(v firmware.View) ([]string, int) {
+	if v.Editing != "" {
+		return []string{"Settings: " + v.Editing, v.Digits + "_"}, -1
+	}
+	lines := []string{"Settings"}
+	sel := -1
+	for i, row := range v.Menu {
+		mark := "  "
+		if i == v.ListCursor {
+			mark, sel = "> ", len(lines)
+		}
+		lines = append(lines, mark+row)
+	}
+	if v.Message != "" {
+		lines = append(lines, v.Message)
 	}
 	return lines, sel
 }

@@ -9,6 +9,9 @@ import (
 
 // press handles one key.
 func (p *Phone) press(k keypad.Key) {
+	if p.menuKey(k) {
+		return
+	}
 	if d, ok := k.Digit(); ok {
 		p.digit(d)
 		return
@@ -120,8 +123,11 @@ func (p *Phone) act(k keypad.Key) {
 		p.say("Conference: not available")
 		p.render()
 	case keypad.Menu:
-		p.say("Menu: not available")
-		p.render()
+		if p.ringing() == nil && active == nil {
+			p.screen, p.cursor = ScreenMenu, 0
+			p.ndigits = 0
+			p.render()
+		}
 	case keypad.Left:
 		if p.ndigits > 0 {
 			p.ndigits--
@@ -363,6 +369,10 @@ func (p *Phone) softkeys() [4]softkey {
 		return [4]softkey{skHold, skXfer, mute, skEnd}
 	case p.heldCall() != nil:
 		return [4]softkey{skResume, skNone, skNone, skEnd}
+	case p.screen == ScreenMenu && p.editing != "":
+		return [4]softkey{{"Save", softKey, keypad.Enter}, skDel, skNone, skCancel}
+	case p.screen == ScreenMenu:
+		return [4]softkey{{"Change", softKey, keypad.Enter}, skUp, skDown, skBack}
 	case p.screen != ScreenIdle:
 		return [4]softkey{skDial, skUp, skDown, skBack}
 	}

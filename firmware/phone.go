@@ -59,6 +59,8 @@ type Phone struct {
 
 	screen                   Screen
 	cursor                   int
+	editing                  string // the setting the menu edits
+	edit                     []byte // its value being typed
 	missed, received, dialed []ListEntry
 	missedUnseen             int
 	lastDialed               string
@@ -416,6 +418,14 @@ func (p *Phone) View() View {
 	}
 	if l := p.list(); l != nil {
 		v.List = append([]ListEntry(nil), l...)
+	}
+	if p.screen == ScreenMenu {
+		for _, it := range p.menuItems() {
+			v.Menu = append(v.Menu, it.label)
+		}
+		if p.editing != "" {
+			v.Editing, v.Digits = p.editing, string(p.edit)
+		}
 	}
 	for i, sk := range p.softkeys() {
 		v.Softkeys[i] = sk.label

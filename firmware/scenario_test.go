@@ -100,12 +100,11 @@ func splitBlocks(s string) []block {
 }
 
 type runner struct {
-	t          *testing.T
-	store      *provisioning.Store  // the provisioning sources, once a scenario provisions
-	newEntries []provisioning.Entry // the settings of "new"
-	p          *Phone
-	now        time.Time
-	saved      []Memory // every SaveMemory, oldest first
+	t     *testing.T
+	store *provisioning.Store // the settings' sources, as the device keeps them
+	p     *Phone
+	now   time.Time
+	saved []Memory // every SaveMemory, oldest first
 }
 
 func (r *runner) exec(cmd string) string {
@@ -163,11 +162,15 @@ func (r *runner) exec(cmd string) string {
 		step(NetworkUp{IP: "192.0.2.10", Port: 5060})
 	case "new":
 		r.p = New(r.settings(args))
-		r.store, r.newEntries = nil, nil
+		// what the phone was made with is its setting file; the store
+		// then keeps the user's changes, as the device's does
+		f := &provisioning.File{Name: "new"}
 		for _, a := range args {
 			k, v, _ := strings.Cut(a, "=")
-			r.newEntries = append(r.newEntries, provisioning.Entry{Name: k, Value: v})
+			f.Entries = append(f.Entries, provisioning.Entry{Name: k, Value: v})
 		}
+		r.store = provisioning.NewStore()
+		r.store.AddFile(f)
 		r.now = start
 		step(PoweredOn{})
 		step(NetworkUp{IP: "192.0.2.10", Port: 5060})
@@ -175,11 +178,6 @@ func (r *runner) exec(cmd string) string {
 	case "provision":
 		// a setting server delivers these (name, name!, name& or
 		// name$ = value), as the device applies a fetch
-		if r.store == nil {
-			// what the phone was made with is its config file
-			r.store = provisioning.NewStore()
-			r.store.AddFile(&provisioning.File{Name: "new", Entries: r.newEntries})
-		}
 		f := &provisioning.File{Name: "server.xml"}
 		for i, a := range args {
 			k, v, _ := strings.Cut(a, "=")
@@ -360,6 +358,8 @@ func formatEffect(e Effect) string {
 		return fmt.Sprintf("log %s: %s", e.Level, e.Message)
 	case SaveSetting:
 		return fmt.Sprintf("save setting %s=%s", e.Name, e.Value)
+	case Reprovision:
+		return "reprovision"
 	case SaveMemory:
 		m := e.Memory
 		return fmt.Sprintf("save memory: dnd=%v redirect=%q missed=%d (%d unseen) received=%d dialed=%d last=%q",
@@ -381,7 +381,19 @@ func describe(v View) string {
 	if v.Message != "" {
 		fmt.Fprintf(&b, " message=%q", v.Message)
 	}
-	if v.Screen != ScreenIdle {
+	if v.Screen == ScreenMenu {
+		fmt.Fprintf(&b, " screen=menu")
+		if v.Editing != "" {
+			fmt.Fprintf(&b, " editing=%s", v.Editing)
+		}
+		for i, row := range v.Menu {
+			mark := " "
+			if i == v.ListCursor {
+				mark = ">"
+			}
+			fmt.Fprintf(&b, "\n  %s %s", mark, row)
+		}
+	} else if v.Screen != ScreenIdle {
 		fmt.Fprintf(&b, " screen=%s entries=%d", v.Screen, len(v.List))
 	}
 	if v.Missed > 0 {

@@ -127,6 +127,7 @@ const (
 	ScreenMissed
 	ScreenReceived
 	ScreenDialed
+	ScreenMenu // the settings menu
 )
 
 func (s Screen) String() string {
@@ -137,6 +138,8 @@ func (s Screen) String() string {
 		return "received"
 	case ScreenDialed:
 		return "dialed"
+	case ScreenMenu:
+		return "menu"
 	}
 	return "idle"
 }
@@ -159,7 +162,9 @@ type View struct {
 	Message    string // a transient notice ("Busy", "Call ended")
 	Screen     Screen
 	List       []ListEntry // the list the screen shows
-	ListCursor int
+	ListCursor int         // the selected entry of List, or of Menu
+	Menu       []string    // the settings menu's rows (ScreenMenu)
+	Editing    string      // the setting the menu is editing ("" when none); Digits holds the value
 	Softkeys   [4]string
 	Keys       []KeyView // P1... (base unit then modules)
 	Modules    int       // expansion modules attached

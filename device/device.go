@@ -54,7 +54,8 @@ type Device struct {
 
 	data      string
 	saves     chan firmware.Memory // to the writer, newest wins
-	userSaves chan map[string]string
+	userSaves chan userSave        // to the writer, newest wins
+	kept      keptState            // how far the writer got
 
 	store        *provisioning.Store // owned by the loop
 	ops          chan func()         // work that must run on the loop (it owns store and phone)
@@ -83,7 +84,7 @@ func New(cfg Config) (*Device, error) {
 	d := &Device{
 		store:     cfg.Store,
 		ops:       make(chan func(), 16),
-		userSaves: make(chan map[string]string, 1),
+		userSaves: make(chan userSave, 1),
 		log:       cfg.Log,
 		clock:     cfg.Clock,
 		events:    make(chan firmware.Event, 64),
@@ -153,10 +154,12 @@ func (d *Device) keep(stopped <-chan struct{}) {
 			d.log.Add(firmware.Error, "cannot keep the call lists: "+err.Error())
 		}
 	}
-	writeUser := func(m map[string]string) {
-		if err := saveUserSettings(d.data, m); err != nil {
+	writeUser := func(u userSave) {
+		err := saveUserSettings(d.data, u.values)
+		if err != nil {
 			d.log.Add(firmware.Error, "cannot keep the user's settings: "+err.Error())
 		}
+		d.kept.done(u.gen, err)
 	}
 	for {
 		select {

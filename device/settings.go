@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"phonesim/firmware"
@@ -25,26 +26,89 @@ const userFile = "settings.cfg"
 // checked against the schema and each setting's perm, all or nothing. It
 // returns the findings; with an error among them nothing changed.
 func (d *Device) ChangeSettings(changes []provisioning.UserChange, source string) ([]provisioning.Finding, error) {
-	reply := make(chan []provisioning.Finding, 1)
+	type result struct {
+		fs  []provisioning.Finding
+		gen int64
+	}
+	reply := make(chan result, 1)
 	err := d.do(func() {
 		fs := d.store.Change(changes, source)
+		var gen int64
 		if !provisioning.HasError(fs) {
 			for _, c := range changes {
 				d.log.Add(firmware.Info, "setting "+c.Name+" changed by the user ("+source+")")
 			}
 			d.apply(true)
-			d.keepUser()
+			gen = d.keepUser()
 		}
-		reply <- fs
+		reply <- result{fs, gen}
 	})
 	if err != nil {
 		return nil, err
 	}
+	var r result
 	select {
-	case fs := <-reply:
-		return fs, nil
+	case r = <-reply:
 	case <-d.done:
 		return nil, ErrStopped
+	}
+	if r.gen > 0 {
+		// answer once the change is on disk: an acknowledged change
+		// survives a kill -9 that comes right after the answer
+		if err := d.kept.wait(r.gen, d.done, 10*time.Second); err != nil {
+			r.fs = append(r.fs, provisioning.Finding{Severity: provisioning.Warning, Source: source,
+				Message: "applied, but not kept in the data folder: " + err.Error()})
+		}
+	}
+	return r.fs, nil
+}
+
+// userSave is one version of the user's changes for the writer.
+type userSave struct {
+	gen    int64
+	values map[string]string
+}
+
+// keptState tells waiters how far the writer of the user's changes got.
+type keptState struct {
+	mu      sync.Mutex
+	gen     int64 // the last version handed to the writer (the loop's)
+	written int64 // the last version written (or failed)
+	err     error
+	changed chan struct{} // closed and replaced on each write
+}
+
+func (k *keptState) done(gen int64, err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.written, k.err = gen, err
+	if k.changed != nil {
+		close(k.changed)
+		k.changed = nil
+	}
+}
+
+func (k *keptState) wait(gen int64, stop <-chan struct{}, limit time.Duration) error {
+	timeout := time.After(limit)
+	for {
+		k.mu.Lock()
+		if k.written >= gen {
+			err := k.err
+			k.mu.Unlock()
+			return err
+		}
+		if k.changed == nil {
+			k.changed = make(chan struct{})
+		}
+		ch := k.changed
+		k.mu.Unlock()
+		select {
+		case <-ch:
+		case <-stop:
+			return ErrStopped
+		case <-timeout:
+			return errors.New("the data folder is not answering")
+		}
 	}
 }
 
@@ -96,16 +160,22 @@ func (d *Device) userChanged(name, value string) {
 	d.keepUser()
 }
 
-// keepUser hands the user's changes to the writer (newest wins).
-func (d *Device) keepUser() {
+// keepUser hands the user's changes to the writer (newest wins) and
+// returns their version (0 when nothing is kept).
+func (d *Device) keepUser() int64 {
 	if d.data == "" {
-		return
+		return 0
 	}
+	d.kept.mu.Lock()
+	d.kept.gen++
+	gen := d.kept.gen
+	d.kept.mu.Unlock()
 	select {
 	case <-d.userSaves:
 	default:
 	}
-	d.userSaves <- d.store.User()
+	d.userSaves <- userSave{gen: gen, values: d.store.User()}
+	return gen
 }
 
 // restoreUser loads the user's changes kept in the data folder. A file

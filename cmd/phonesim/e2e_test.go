@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -246,6 +248,13 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"--log-level", "loud"}, `--log-level "loud"`, nil},
 		{[]string{"-s", "bad name=1"}, `bad setting name "bad name"`, nil},
 		{[]string{"-c", "/nonexistent/phone.cfg"}, "/nonexistent/phone.cfg", nil},
+		{[]string{"-s", "max_calls=99"}, "--set: error: max_calls: 99 is out of range 1–12", nil},
+		{[]string{"-s", "dnd_mode=maybe"}, `dnd_mode: "maybe": want on or off`, nil},
+		{[]string{"-s", "fkey3=banana"}, `fkey3: unknown function key type "banana"`, nil},
+		{[]string{"-s", "fkey4=keyevent F_NOPE"}, `unknown keyevent "F_NOPE"`, nil},
+		{[]string{"-s", "action_incoming_url=ftp://crm/x"}, "only http:// and https://", nil},
+		{[]string{"-c", writeTemp(t, "bad.xml", "<settings><phone-settings>\n<max_calls>0</max_calls>\n</phone-settings></settings>")}, "bad.xml:2: error: max_calls: 0 is out of range 1–12", nil},
+		{[]string{"-c", writeTemp(t, "cut.xml", "<settings><phone-settings>\n<max_calls>3")}, "cut.xml", nil},
 	} {
 		var stderr syncBuffer
 		err := run(context.Background(), append(tc.args, "--http", "off", "--no-echo"), io.Discard, &stderr)
@@ -258,6 +267,51 @@ func TestCommandLineErrors(t *testing.T) {
 		}
 		if got := err.Error() + stderr.String(); !strings.Contains(got, tc.want) {
 			t.Errorf("%v: %q does not say %q", tc.args, got, tc.want)
+		}
+	}
+}
+
+func writeTemp(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// phonesim check prints every finding, with file, line and setting, and
+// exits non-zero only on an error.
+func TestCheckCommand(t *testing.T) {
+	bad := writeTemp(t, "phone.cfg", "# phone\nuser_nmae1: 200\nmax_calls: 99\ndnd_mode: maybe\nfkey3: banana\nfkey40: line\n")
+	good := writeTemp(t, "good.xml", `<settings><phone-settings><user_name idx="1">200</user_name></phone-settings></settings>`)
+	for _, tc := range []struct {
+		args []string
+		err  error
+		want []string
+	}{
+		{[]string{"-c", bad, "-s", "action_incomming_url=http://x/"}, errFindings, []string{
+			bad + ":2: warning: user_nmae1: unknown setting (did you mean user_name1?)",
+			bad + ":3: error: max_calls: 99 is out of range 1–12",
+			bad + `:4: error: dnd_mode: "maybe": want on or off`,
+			bad + `:5: error: fkey3: unknown function key type "banana"`,
+			bad + ":6: warning: fkey40: P41 is on expansion module 1, which is not attached (expansion_modules=0)",
+			"--set: warning: action_incomming_url: unknown setting (did you mean action_incoming_url?)",
+			"FAIL: 6 settings in 1 files and 1 --set: 3 errors, 3 warnings",
+		}},
+		{[]string{"-c", good, "-s", "max_calls=6"}, nil, []string{"ok: 2 settings in 1 files and 1 --set: 0 errors, 0 warnings"}},
+		{[]string{"-c", bad, "--expansion", "1"}, errFindings, []string{"3 errors, 1 warnings"}},
+		{[]string{}, errUsage, nil},
+	} {
+		var stdout, stderr syncBuffer
+		err := run(context.Background(), append([]string{"check"}, tc.args...), &stdout, &stderr)
+		if !errors.Is(err, tc.err) && !(err == nil && tc.err == nil) {
+			t.Errorf("check %v: error %v, want %v\n%s%s", tc.args, err, tc.err, stdout.String(), stderr.String())
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stdout.String(), w) {
+				t.Errorf("check %v: output lacks %q:\n%s", tc.args, w, stdout.String())
+			}
 		}
 	}
 }

@@ -40,7 +40,7 @@ func startBaresip(t testing.TB, k *Kamailio, user string) *Baresip {
 	bin := Tool(t, "baresip")
 	dir := peerDir(t, "baresip")
 	rtp := FreePortRange(t, 20)
-	b := &Baresip{Port: FreePort(t), CtrlPort: FreePort(t), Rec: filepath.Join(dir, "rec")}
+	b := &Baresip{Port: FreeSIPPortPair(t), CtrlPort: FreePort(t), Rec: filepath.Join(dir, "rec")}
 	b.URI = fmt.Sprintf("sip:baresip@127.0.0.1:%d", b.Port)
 	vars := map[string]string{
 		"DIR":       dir,

@@ -58,6 +58,29 @@ func freePort() (int, error) {
 	return 0, fmt.Errorf("interop: no port free for both UDP and TCP")
 }
 
+// FreeSIPPortPair returns a port free for UDP and TCP whose next port is
+// free for TCP too: baresip binds its SIP/TLS transport on SIP port + 1.
+func FreeSIPPortPair(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		port := FreePort(t)
+		l, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+1)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portsMu.Lock()
+		fresh := !issued[port+1]
+		issued[port+1] = true
+		portsMu.Unlock()
+		if fresh {
+			return port
+		}
+	}
+	t.Fatal("interop: no free SIP port pair on 127.0.0.1")
+	return 0
+}
+
 // FreePortRange returns the first of n consecutive ports on 127.0.0.1 that
 // are free for UDP (RTP port ranges).
 func FreePortRange(t testing.TB, n int) int {

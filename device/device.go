@@ -6,6 +6,8 @@ package device
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -198,7 +200,7 @@ func (d *Device) run(ctx context.Context) {
 			d.step(firmware.MemoryLoaded{Memory: m})
 		}
 	}
-	d.step(firmware.PoweredOn{})
+	d.step(firmware.PoweredOn{Token: bootToken()})
 	for {
 		select {
 		case <-ctx.Done():
@@ -352,3 +354,10 @@ func (d *Device) Done() <-chan struct{} { return d.done }
 func (d *Device) MediaStats(c firmware.CallID) sipua.MediaStats { return d.ua.Stats(c) }
 
 var _ webui.Phone = (*Device)(nil)
+
+// bootToken is a random string the core builds Call-IDs from.
+func bootToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -398,6 +398,15 @@ func (p *Phone) nextCallID() CallID {
 	}
 }
 
+// newSIPCallID names the SIP dialog of a new outgoing call. The core
+// chooses it (from the boot token the adapter drew and a counter) so
+// that action_outgoing_url, fired as the call is dialed, carries the
+// Call-ID the INVITE will.
+func (p *Phone) newSIPCallID() string {
+	p.callIDs++
+	return p.token + "-" + strconv.Itoa(p.callIDs)
+}
+
 // send dials what was collected.
 func (p *Phone) send() {
 	number := string(p.digits[:p.ndigits])
@@ -433,8 +442,9 @@ func (p *Phone) dial(number string) {
 	c.remote = Party{URI: p.targetURI(number, c.identity)}
 	c.remote.Name = p.s.NameFor(c.remote.URI)
 	p.active = c.id
+	c.sipCallID = p.newSIPCallID()
 	p.offHook()
-	p.emit(Dial{Call: c.id, Target: c.remote.URI, Identity: c.identity,
+	p.emit(Dial{Call: c.id, Target: c.remote.URI, Identity: c.identity, SIPCallID: c.sipCallID,
 		From: Party{URI: p.localURI(c.identity), Display: p.s.Get("user_realname" + strconv.Itoa(c.identity))}})
 	p.setState(c, Calling)
 	p.lastDialed = number
@@ -522,9 +532,9 @@ func (p *Phone) redirected(e CallRedirected) {
 	p.seq++
 	c.hops++
 	c.remote = Party{URI: target, Name: p.s.NameFor(target)}
-	c.sipCallID = ""
+	c.sipCallID = p.newSIPCallID()
 	p.active = c.id
-	p.emit(Dial{Call: c.id, Target: target, Identity: c.identity,
+	p.emit(Dial{Call: c.id, Target: target, Identity: c.identity, SIPCallID: c.sipCallID,
 		From: Party{URI: p.localURI(c.identity), Display: p.s.Get("user_realname" + strconv.Itoa(c.identity))}})
 	p.setState(c, Calling)
 }
@@ -617,9 +627,26 @@ func (p *Phone) transfer(number string) {
 	target := p.targetURI(number, c.identity)
 	p.emit(TransferCall{Call: c.id, Target: target})
 	p.logf(Info, "transferring "+displayOf(c.remote)+" to "+target)
+	p.render()
+}
+
+// transferred is the outcome of a blind transfer: the transfer URLs fire
+// when the transferee took it, as on snom; a refusal is logged and the
+// call goes on.
+func (p *Phone) transferred(e CallTransferred) {
+	c := p.find(e.Call)
+	if c == nil {
+		return
+	}
+	if !e.OK {
+		p.logf(Warning, "transfer of "+displayOf(c.remote)+" failed: "+strconv.Itoa(e.Status)+" "+e.Reason)
+		p.say("Transfer failed")
+		p.render()
+		return
+	}
+	p.logf(Info, "transferred "+displayOf(c.remote)+" to "+e.Target)
 	p.fire("action_transfer", c, "")
 	p.fire("action_blind_transfer", c, "")
-	p.render()
 }
 
 // saveSetting records a user change in the settings in force and hands

@@ -9,10 +9,11 @@ type Render struct{}
 
 // Dial sends an INVITE for a new outgoing call.
 type Dial struct {
-	Call     CallID
-	Target   string // full SIP URI
-	From     Party  // our identity as the From header shows it
-	Identity int    // 1-12: whose credentials to use
+	Call      CallID
+	SIPCallID string // the Call-ID the INVITE carries
+	Target    string // full SIP URI
+	From      Party  // our identity as the From header shows it
+	Identity  int    // 1-12: whose credentials to use
 }
 
 // Ring answers an incoming call with 180 Ringing.

@@ -23,8 +23,11 @@ type Party struct {
 	Name    string // the phone book's name for URI, set by the core; shown before Display
 }
 
-// PoweredOn is the first event: the phone has booted.
-type PoweredOn struct{}
+// PoweredOn is the first event: the phone has booted. Token is a random
+// string the adapter draws at each boot; the core builds the Call-IDs of
+// its outgoing calls from it, so they are unique across phones and
+// restarts while the core itself stays deterministic.
+type PoweredOn struct{ Token string }
 
 // NetworkUp reports the address the phone's SIP transport listens on.
 type NetworkUp struct {
@@ -43,8 +46,16 @@ const TickInterval = 100 * time.Millisecond
 // ticksPerSecond converts settings in seconds into tick counts.
 const ticksPerSecond = int64(time.Second / TickInterval)
 
-// KeyPressed is a key going down (keyboard, click, remote control).
-type KeyPressed struct{ Key keypad.Key }
+// KeyPressed is a key press (keyboard, click, remote control). Held is
+// how long the key was held down, when the adapter knows it: LongPress
+// or longer is a long press.
+type KeyPressed struct {
+	Key  keypad.Key
+	Held time.Duration
+}
+
+// LongPress is how long a key must be held to be a long press.
+const LongPress = time.Second
 
 // NumberDialed asks the phone to dial a number at once, as
 // /command.htm?number= does.
@@ -121,6 +132,16 @@ type CallEnded struct {
 	Reason string
 }
 
+// CallTransferred is the outcome of a blind transfer (the REFER's
+// answer): OK when the transferee accepted it.
+type CallTransferred struct {
+	Call   CallID
+	Target string
+	OK     bool
+	Status int
+	Reason string
+}
+
 // DTMFReceived is a digit received in a call (RFC 4733 or INFO).
 type DTMFReceived struct {
 	Call  CallID
@@ -153,5 +174,6 @@ func (CallRedirected) event()     {}
 func (CallCanceled) event()       {}
 func (CallEnded) event()          {}
 func (DTMFReceived) event()       {}
+func (CallTransferred) event()    {}
 func (Registered) event()         {}
 func (RegistrationFailed) event() {}

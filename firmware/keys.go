@@ -541,7 +541,12 @@ func (p *Phone) functionKey(i int) {
 		p.dial(target)
 	case "url":
 		if k.arg != "" {
-			p.fireURL("fkey"+strconv.Itoa(i), k.arg, p.find(p.active), keypad.FunctionKey(i))
+			// the call that rings has the user's attention: the key is about it
+			c := p.ringing()
+			if c == nil {
+				c = p.find(p.active)
+			}
+			p.fireURL("fkey"+strconv.Itoa(i), k.arg, c, keypad.FunctionKey(i))
 		}
 	case "keyevent":
 		if hard, ok := keyEvents[strings.ToUpper(k.arg)]; ok {

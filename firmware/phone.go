@@ -47,6 +47,8 @@ type Phone struct {
 	calls    [MaxAppearances]call
 	maxCalls int
 	seq      int // orders calls by creation, names outgoing ones
+	token    string
+	callIDs  int // SIP Call-IDs handed out
 	active   CallID
 
 	digits       [128]byte
@@ -134,6 +136,10 @@ func (p *Phone) Step(ev Event) []Effect {
 	case MemoryLoaded:
 		p.loadMemory(e.Memory)
 	case PoweredOn:
+		p.token = e.Token
+		if p.token == "" {
+			p.token = "phonesim"
+		}
 		p.powerOn()
 	case NetworkUp:
 		if e.IP == p.netIP && e.Port == p.port {
@@ -144,7 +150,12 @@ func (p *Phone) Step(ev Event) []Effect {
 	case Tick:
 		p.tick(e)
 	case KeyPressed:
+		if e.Held >= LongPress && p.longPress(e.Key) {
+			break
+		}
 		p.press(e.Key)
+	case CallTransferred:
+		p.transferred(e)
 	case NumberDialed:
 		p.dialNumber(e.Number)
 	case SettingChanged:

@@ -218,6 +218,20 @@ func (r *runner) exec(cmd string) string {
 			}
 			step(KeyPressed{Key: k})
 		}
+	case "longpress":
+		k, err := keypad.Parse(pos(0))
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		step(KeyPressed{Key: k, Held: 1500 * time.Millisecond})
+	case "transferred":
+		// transferred CALL ok TARGET | transferred CALL STATUS REASON
+		if pos(1) == "ok" {
+			step(CallTransferred{Call: CallID(pos(0)), Target: pos(2), OK: true, Status: 202})
+		} else {
+			n, _ := strconv.Atoi(pos(1))
+			step(CallTransferred{Call: CallID(pos(0)), Status: n, Reason: pos(2)})
+		}
 	case "dial":
 		step(NumberDialed{Number: pos(0)})
 	case "offer":

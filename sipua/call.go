@@ -94,8 +94,9 @@ type call struct {
 	holdDirty bool // hold changed while a re-INVITE was pending
 
 	// A REFER of ours (blind transfer).
-	referTx    sip.ClientTransaction
-	referOnAck string
+	referTx     sip.ClientTransaction
+	referTarget string // where the REFER sends the call
+	referOnAck  string
 }
 
 func newCall(u *UA, id firmware.CallID, incoming bool, sipCallID string) *call {
@@ -152,6 +153,7 @@ func (c *call) run() {
 		case <-c.referDone():
 			c.logf(firmware.Warning, "transfer: REFER got no answer")
 			c.referTx = nil
+			c.emit(firmware.CallTransferred{Call: c.id, Target: c.referTarget, Status: 408, Reason: "no answer to REFER"})
 		case <-timerC(c.ackResend()):
 			c.resend2xx()
 		case <-timerC(c.ackDeadline()):

@@ -25,7 +25,11 @@ func (u *UA) dial(e firmware.Dial) {
 		u.logf(firmware.Warning, "sip: Dial: call %s exists", e.Call)
 		return
 	}
-	c := newCall(u, e.Call, false, randomHex(16))
+	callID := e.SIPCallID
+	if callID == "" {
+		callID = randomHex(16)
+	}
+	c := newCall(u, e.Call, false, callID)
 	c.state = calling
 	c.identity = e.Identity
 	if !u.register(c) {
@@ -387,13 +391,18 @@ func (c *call) transfer(target string) {
 		c.referOnAck = target
 		return
 	}
+	refused := func(reason string) {
+		c.emit(firmware.CallTransferred{Call: c.id, Target: target, Reason: reason})
+	}
 	if c.state != confirmed || c.referTx != nil {
 		c.logf(firmware.Notice, "transfer: call not connected")
+		refused("call not connected")
 		return
 	}
 	var to sip.Uri
 	if err := sip.ParseUri(target, &to); err != nil || to.Host == "" {
 		c.logf(firmware.Warning, "transfer: bad target %q", target)
+		refused("bad target")
 		return
 	}
 	req := c.dlg.request(sip.REFER, 0)
@@ -406,9 +415,10 @@ func (c *call) transfer(target string) {
 	tx, err := c.u.client.TransactionRequest(ctx, req, c.u.reqOpts()...)
 	if err != nil {
 		c.logf(firmware.Warning, "transfer: %v", err)
+		refused("transport error")
 		return
 	}
-	c.referTx = tx
+	c.referTx, c.referTarget = tx, target
 	c.logf(firmware.Info, "REFER to %s", inert(target, maxHeaderRunes))
 }
 
@@ -420,8 +430,10 @@ func (c *call) onReferResponse(res *sip.Response) {
 	c.referTx = nil
 	if !res.IsSuccess() {
 		c.logf(firmware.Notice, "transfer refused: %v", statusError(res))
+		c.emit(firmware.CallTransferred{Call: c.id, Target: c.referTarget, Status: res.StatusCode, Reason: inert(res.Reason, maxHeaderRunes)})
 		return
 	}
+	c.emit(firmware.CallTransferred{Call: c.id, Target: c.referTarget, OK: true, Status: res.StatusCode})
 	c.sendBye()
 	c.emit(firmware.CallEnded{Call: c.id, Reason: "transferred"})
 	c.state = ended

@@ -332,10 +332,14 @@ func TestBlindTransfer(t *testing.T) {
 	r := newRaw(t)
 	off, _ := inviteAndAnswer(t, r, b, "xfer1")
 
-	// Refused: the call stays.
+	// Refused: the core hears why, and the call stays.
 	b.ua.Do(firmware.TransferCall{Call: off.Call, Target: "sip:carol@127.0.0.1:5099"})
 	refer := r.request(sip.REFER)
 	r.send(response(refer, 403, "Forbidden", "", nil, ""))
+	if got := expectOnly[firmware.CallTransferred](b); got != (firmware.CallTransferred{Call: off.Call,
+		Target: "sip:carol@127.0.0.1:5099", Status: 403, Reason: "Forbidden"}) {
+		t.Fatalf("CallTransferred = %+v", got)
+	}
 	assertQuiet(t, b)
 
 	b.ua.Do(firmware.TransferCall{Call: off.Call, Target: "sip:carol@127.0.0.1:5099"})
@@ -349,6 +353,9 @@ func TestBlindTransfer(t *testing.T) {
 	r.send(response(refer, 202, "Accepted", "", nil, ""))
 	bye := r.request(sip.BYE)
 	r.send(response(bye, 200, "OK", "", nil, ""))
+	if got := expectOnly[firmware.CallTransferred](b); !got.OK || got.Status != 202 {
+		t.Fatalf("CallTransferred = %+v", got)
+	}
 	if got := expectOnly[firmware.CallEnded](b); got != (firmware.CallEnded{Call: off.Call, Reason: "transferred"}) {
 		t.Fatalf("CallEnded = %+v", got)
 	}

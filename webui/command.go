@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"phonesim/firmware"
 	"phonesim/keypad"
@@ -23,6 +25,7 @@ const (
 //	/command.htm?key=OFFHOOK;1;2;%23   keys, pressed in order
 //	/command.htm?number=0301234        dial a number (or a sip: URI) at once
 //	/command.htm?key_dtmf=12%2A        each character pressed as a digit key
+//	/command.htm?key=P3&hold=1500      keys held that long (1000 ms or more: a long press)
 //
 // Parameters may be combined and run in the order given. Everything is
 // checked before anything is posted: a bad key name posts nothing.
@@ -57,6 +60,10 @@ func parseCommand(raw string) ([]firmware.Event, error) {
 	if len(raw) > maxQueryLen {
 		return nil, errors.New("webui: query too long")
 	}
+	held, err := holdOf(raw)
+	if err != nil {
+		return nil, err
+	}
 	var evs []firmware.Event
 	for pair := range strings.SplitSeq(raw, "&") {
 		if pair == "" {
@@ -78,7 +85,7 @@ func parseCommand(raw string) ([]firmware.Event, error) {
 				return nil, fmt.Errorf("webui: bad key in key=%s: %v (key names: 0-9, %%2A for *, %%23 for #, OFFHOOK, ONHOOK, ENTER, CANCEL, DND, P1..., EK0..., F1-F4 ...)", quote(value), err)
 			}
 			for _, k := range keys {
-				evs = append(evs, firmware.KeyPressed{Key: k})
+				evs = append(evs, firmware.KeyPressed{Key: k, Held: held})
 			}
 		case "number":
 			n := strings.TrimSpace(value)
@@ -94,6 +101,8 @@ func parseCommand(raw string) ([]firmware.Event, error) {
 				}
 			}
 			evs = append(evs, firmware.NumberDialed{Number: n})
+		case "hold":
+			// read by holdOf: it applies to the request's keys wherever it stands
 		case "key_dtmf":
 			if value == "" {
 				return nil, errors.New("webui: key_dtmf= is empty")
@@ -116,12 +125,35 @@ func parseCommand(raw string) ([]firmware.Event, error) {
 	return evs, nil
 }
 
+// maxHold caps hold=: a minute is longer than anyone holds a key.
+const maxHold = 60 * time.Second
+
+// holdOf reads hold=MS, how long the request's keys are held.
+func holdOf(raw string) (time.Duration, error) {
+	for pair := range strings.SplitSeq(raw, "&") {
+		name, value, _ := strings.Cut(pair, "=")
+		if name != "hold" {
+			continue
+		}
+		ms, err := strconv.Atoi(value)
+		if err != nil || ms < 0 || time.Duration(ms)*time.Millisecond > maxHold {
+			return 0, fmt.Errorf("webui: hold=%s: want milliseconds, 0 to %d", quote(value), maxHold.Milliseconds())
+		}
+		return time.Duration(ms) * time.Millisecond, nil
+	}
+	return 0, nil
+}
+
 func describe(evs []firmware.Event) []string {
 	out := make([]string, 0, len(evs))
 	for _, ev := range evs {
 		switch ev := ev.(type) {
 		case firmware.KeyPressed:
-			out = append(out, "key "+string(ev.Key))
+			if ev.Held >= firmware.LongPress {
+				out = append(out, "key "+string(ev.Key)+" (long press)")
+			} else {
+				out = append(out, "key "+string(ev.Key))
+			}
 		case firmware.NumberDialed:
 			out = append(out, "number "+ev.Number)
 		}

@@ -19,7 +19,6 @@ import (
 	"phonesim/device"
 	"phonesim/display/term"
 	"phonesim/firmware"
-	"phonesim/keypad"
 	"phonesim/phonelog"
 	"phonesim/provisioning"
 	"phonesim/sipua"
@@ -164,14 +163,14 @@ func runTerminal(ctx context.Context, phone *device.Device) error {
 		return fmt.Errorf("terminal: %w", err)
 	}
 	defer screen.Fini()
-	keys := make(chan keypad.Key, 16)
+	keys := make(chan firmware.KeyPressed, 16)
 	go func() {
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case k := <-keys:
-				if phone.Post(firmware.KeyPressed{Key: k}) != nil {
+				if phone.Post(k) != nil {
 					return
 				}
 			}

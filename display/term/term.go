@@ -10,7 +10,7 @@
 //	Backspace    LEFT (snom's left arrow deletes the last digit)
 //	arrows       UP DOWN LEFT RIGHT
 //	F1-F4        softkeys F1-F4
-//	F5-F12       function keys P1-P8
+//	F5-F12       function keys P1-P8 (with Alt: a long press)
 //	Space        hook switch: OFFHOOK when on the hook, else ONHOOK
 //	s e          SPEAKER, HEADSET
 //	d f          DND, REDIRECT
@@ -20,7 +20,9 @@
 //	l            log pane on/off
 //	q, Ctrl-C    quit
 //
-// A left click on any drawn key presses it (display.Frame.KeyAt).
+// A left click on any drawn key presses it (display.Frame.KeyAt); a right
+// click long-presses it. Terminals report no key release, so a long
+// press (action_longpress_url) is asked for by Alt or the right button.
 package term
 
 import (
@@ -70,7 +72,7 @@ type ui struct {
 	log     bool
 	phase   int // blink ticks
 	frame   *display.Frame
-	pending []keypad.Key
+	pending []firmware.KeyPressed
 }
 
 // Run draws every View received on views, turns keyboard and mouse into
@@ -79,7 +81,7 @@ type ui struct {
 // current phone log; it is called while the log pane is open. Run never
 // blocks on keys: it keeps drawing while the phone is busy, holding up to
 // 64 keys.
-func (t *Terminal) Run(ctx context.Context, views <-chan firmware.View, keys chan<- keypad.Key, logLines func() []string) error {
+func (t *Terminal) Run(ctx context.Context, views <-chan firmware.View, keys chan<- firmware.KeyPressed, logLines func() []string) error {
 	s := t.screen
 	if w, h := s.Size(); w == 0 && h == 0 {
 		if err := s.Init(); err != nil {
@@ -103,8 +105,8 @@ func (t *Terminal) Run(ctx context.Context, views <-chan firmware.View, keys cha
 	u := &ui{}
 	t.draw(u, logLines)
 	for {
-		var send chan<- keypad.Key
-		var next keypad.Key
+		var send chan<- firmware.KeyPressed
+		var next firmware.KeyPressed
 		if len(u.pending) > 0 {
 			send, next = keys, u.pending[0]
 		}
@@ -135,6 +137,9 @@ func (t *Terminal) Run(ctx context.Context, views <-chan firmware.View, keys cha
 				t.draw(u, logLines)
 			case *tcell.EventKey:
 				k, act := keyOf(ev, u.offHook)
+				if act == actKey && ev.Modifiers()&tcell.ModAlt != 0 {
+					act = actLongPress
+				}
 				switch act {
 				case actQuit:
 					return nil
@@ -150,12 +155,14 @@ func (t *Terminal) Run(ctx context.Context, views <-chan firmware.View, keys cha
 					}
 				case actKey:
 					u.press(k)
+				case actLongPress:
+					u.pressFor(k, firmware.LongPress)
 				}
-				if act != actKey {
+				if act != actKey && act != actLongPress {
 					t.draw(u, logLines)
 				}
 			case *tcell.EventMouse:
-				if ev.Buttons()&tcell.Button1 == 0 || u.frame == nil {
+				if ev.Buttons()&(tcell.Button1|tcell.Button2) == 0 || u.frame == nil {
 					continue
 				}
 				if u.help {
@@ -164,18 +171,25 @@ func (t *Terminal) Run(ctx context.Context, views <-chan firmware.View, keys cha
 					continue
 				}
 				if k, ok := u.frame.KeyAt(ev.Position()); ok {
-					u.press(k)
+					if ev.Buttons()&tcell.Button2 != 0 { // the right button
+						u.pressFor(k, firmware.LongPress)
+					} else {
+						u.press(k)
+					}
 				}
 			}
 		}
 	}
 }
 
-func (u *ui) press(k keypad.Key) {
+func (u *ui) press(k keypad.Key) { u.pressFor(k, 0) }
+
+// pressFor queues a key held for held.
+func (u *ui) pressFor(k keypad.Key, held time.Duration) {
 	if len(u.pending) >= maxPending {
 		return
 	}
-	u.pending = append(u.pending, k)
+	u.pending = append(u.pending, firmware.KeyPressed{Key: k, Held: held})
 	switch k {
 	case keypad.OffHook:
 		u.offHook = true
@@ -261,6 +275,7 @@ type action uint8
 const (
 	actNone action = iota
 	actKey
+	actLongPress // a key held long (Alt, or the right button)
 	actCancel // Esc: closes the help, else CANCEL
 	actHelp
 	actLog

@@ -21,7 +21,7 @@ type harness struct {
 	t      *testing.T
 	s      tcell.SimulationScreen
 	views  chan firmware.View
-	keys   chan keypad.Key
+	keys   chan firmware.KeyPressed
 	frames chan shot // the latest screen, taken after each draw
 	last   shot
 	done   chan error
@@ -52,7 +52,7 @@ func take(s tcell.SimulationScreen) shot {
 	return shot{b.String(), cp}
 }
 
-func start(t *testing.T, w, h int, keys chan keypad.Key) *harness {
+func start(t *testing.T, w, h int, keys chan firmware.KeyPressed) *harness {
 	t.Helper()
 	s := tcell.NewSimulationScreen("UTF-8")
 	if err := s.Init(); err != nil {
@@ -117,8 +117,8 @@ func (h *harness) expect(want ...keypad.Key) {
 	for _, k := range want {
 		select {
 		case got := <-h.keys:
-			if got != k {
-				h.t.Fatalf("key %q, want %q", got, k)
+			if got != (firmware.KeyPressed{Key: k}) {
+				h.t.Fatalf("key %+v, want %q", got, k)
 			}
 		case <-time.After(wait):
 			h.t.Fatalf("no key, want %q", k)
@@ -143,7 +143,7 @@ func ringing(display string) firmware.View {
 }
 
 func TestKeyboard(t *testing.T) {
-	h := start(t, 80, 24, make(chan keypad.Key, 64))
+	h := start(t, 80, 24, make(chan firmware.KeyPressed, 64))
 	h.show(idle())
 	h.contains("Pick up")
 	tests := []struct {
@@ -201,7 +201,7 @@ func TestKeyboard(t *testing.T) {
 }
 
 func TestMouse(t *testing.T) {
-	h := start(t, 80, 24, make(chan keypad.Key, 64))
+	h := start(t, 80, 24, make(chan firmware.KeyPressed, 64))
 	v := idle()
 	h.show(v)
 	h.contains("Pick up")
@@ -228,7 +228,7 @@ func TestMouse(t *testing.T) {
 }
 
 func TestRingingCaller(t *testing.T) {
-	h := start(t, 80, 24, make(chan keypad.Key, 64))
+	h := start(t, 80, 24, make(chan firmware.KeyPressed, 64))
 	h.show(idle())
 	h.show(ringing("Alice"))
 	s := h.contains("Incoming call").text
@@ -238,7 +238,7 @@ func TestRingingCaller(t *testing.T) {
 }
 
 func TestHostileDisplayName(t *testing.T) {
-	h := start(t, 80, 24, make(chan keypad.Key, 64))
+	h := start(t, 80, 24, make(chan firmware.KeyPressed, 64))
 	v := ringing("\x1b[2J<script>&x=1\x1b]0;owned\x07\x9b1m")
 	v.Identity.Display = "\x1b[31mBob\r\n"
 	h.show(v)
@@ -257,7 +257,7 @@ func TestHostileDisplayName(t *testing.T) {
 }
 
 func TestHelpAndLog(t *testing.T) {
-	h := start(t, 80, 24, make(chan keypad.Key, 64))
+	h := start(t, 80, 24, make(chan firmware.KeyPressed, 64))
 	h.show(idle())
 	h.s.InjectKey(tcell.KeyRune, '?', 0)
 	h.contains("Keys (? closes)")
@@ -274,7 +274,7 @@ func TestHelpAndLog(t *testing.T) {
 }
 
 func TestResize(t *testing.T) {
-	h := start(t, 80, 24, make(chan keypad.Key, 64))
+	h := start(t, 80, 24, make(chan firmware.KeyPressed, 64))
 	h.show(idle())
 	h.contains("P32")
 	h.s.SetSize(60, 20)
@@ -297,7 +297,7 @@ func TestQuit(t *testing.T) {
 		{"ctrl-c raw", tcell.KeyRune, 3, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := start(t, 80, 24, make(chan keypad.Key, 64))
+			h := start(t, 80, 24, make(chan firmware.KeyPressed, 64))
 			h.show(idle())
 			h.s.InjectKey(tc.key, tc.r, tc.mod)
 			select {
@@ -315,7 +315,7 @@ func TestQuit(t *testing.T) {
 
 // A phone that does not take its keys does not freeze the screen.
 func TestSlowPhone(t *testing.T) {
-	h := start(t, 80, 24, make(chan keypad.Key)) // nobody reads it yet
+	h := start(t, 80, 24, make(chan firmware.KeyPressed)) // nobody reads it yet
 	h.show(idle())
 	for range 100 { // more than are kept
 		h.s.InjectKey(tcell.KeyRune, '1', 0)
@@ -388,4 +388,23 @@ func BenchmarkFrame(b *testing.B) {
 			}
 		})
 	}
+}
+
+// Terminals report no key release: Alt on a function key, or the right
+// button on a drawn key, is a long press.
+func TestLongPress(t *testing.T) {
+	h := start(t, 80, 24, make(chan firmware.KeyPressed, 64))
+	h.show(idle())
+	h.contains("P1")
+	h.s.InjectKey(tcell.KeyF7, 0, tcell.ModAlt)
+	select {
+	case got := <-h.keys:
+		if got != (firmware.KeyPressed{Key: "P3", Held: firmware.LongPress}) {
+			t.Fatalf("Alt+F7 = %+v, want a long press of P3", got)
+		}
+	case <-time.After(wait):
+		t.Fatal("no key for Alt+F7")
+	}
+	h.s.InjectKey(tcell.KeyF7, 0, tcell.ModNone)
+	h.expect("P3")
 }

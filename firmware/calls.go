@@ -152,11 +152,15 @@ func (p *Phone) setState(c *call, s CallState) {
 // end finishes a call: it stays on the display as Ended for a moment.
 func (p *Phone) end(c *call, why string) {
 	wasConnected := c.state == Connected || c.state == OnHold
+	wasDialing := c.state == Dialing
 	c.state = Ended
 	c.since = p.ticks
 	c.deadline = 0
 	if wasConnected {
 		p.fire("action_disconnected_url", c, "")
+	}
+	if !wasDialing {
+		p.triggerActions(TriggerHangup, c)
 	}
 	if p.active == c.id {
 		p.active = ""
@@ -269,6 +273,7 @@ func (p *Phone) offered(e CallOffered) {
 	p.emit(Ring{Call: c.id})
 	p.logf(Info, "incoming call from "+displayOf(c.remote))
 	p.fire("action_incoming_url", c, "")
+	p.triggerActions(TriggerRinging, c)
 	p.syncLEDs()
 	p.render()
 	if p.s.On("user_auto_connect" + strconv.Itoa(c.identity)) {
@@ -300,6 +305,7 @@ func (p *Phone) answer(c *call) {
 	p.logf(Info, "call with "+displayOf(c.remote)+" connected")
 	p.remember(&p.received, c.remote)
 	p.fire("action_connected_url", c, "")
+	p.triggerActions(TriggerAccepted, c)
 }
 
 // holdOthers puts every other connected call on hold, so one call has the
@@ -473,6 +479,7 @@ func (p *Phone) progressed(e CallProgressed) {
 func (p *Phone) ring(c *call) {
 	p.setState(c, Ringing)
 	p.logf(Info, c.remote.URI+" is ringing")
+	p.triggerActions(TriggerRinging, c)
 }
 
 func (p *Phone) answered(e CallAnswered) {
@@ -497,6 +504,7 @@ func (p *Phone) answered(e CallAnswered) {
 	p.setState(c, Connected)
 	p.logf(Info, "call with "+displayOf(c.remote)+" connected")
 	p.fire("action_connected_url", c, "")
+	p.triggerActions(TriggerAccepted, c)
 }
 
 func (p *Phone) failed(e CallFailed) {

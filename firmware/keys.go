@@ -9,7 +9,7 @@ import (
 
 // press handles one key.
 func (p *Phone) press(k keypad.Key) {
-	if p.menuKey(k) {
+	if p.menuKey(k) || p.actionKey(k) {
 		return
 	}
 	if d, ok := k.Digit(); ok {
@@ -70,6 +70,8 @@ func (p *Phone) act(k keypad.Key) {
 			p.message = ""
 			p.render()
 		}
+	case keypad.Action:
+		p.manualAction(0)
 	case keypad.Reprovision:
 		p.logf(Info, "provisioning: fetching the setting server")
 		p.emit(Reprovision{})
@@ -344,6 +346,16 @@ var (
 	skDown     = softkey{"Down", softKey, keypad.Down}
 )
 
+// favoriteKey is a softkey that runs the favourite client action, named
+// after it, or otherwise when there is none (Mute and Back stay on their
+// hard keys).
+func (p *Phone) favoriteKey(otherwise softkey) softkey {
+	if a, ok := p.favorite(); ok {
+		return softkey{a.name, softKey, keypad.Action}
+	}
+	return otherwise
+}
+
 // softkeys returns F1-F4 for the current state.
 func (p *Phone) softkeys() [4]softkey {
 	active := p.find(p.active)
@@ -354,9 +366,9 @@ func (p *Phone) softkeys() [4]softkey {
 		if active != nil && active.live() {
 			// call waiting: answering puts the current call on hold;
 			// End ends the current one
-			return [4]softkey{skAnswer, skReject, skNone, skEnd}
+			return [4]softkey{skAnswer, skReject, p.favoriteKey(skNone), skEnd}
 		}
-		return [4]softkey{skAnswer, skReject, skNone, skNone}
+		return [4]softkey{skAnswer, skReject, p.favoriteKey(skNone), skNone}
 	case active != nil && active.state == Dialing:
 		return [4]softkey{skDial, skDel, skNone, skCancel}
 	case active != nil && (active.state == Calling || active.state == Ringing || active.state == EarlyMedia):
@@ -366,7 +378,7 @@ func (p *Phone) softkeys() [4]softkey {
 		if active.muted {
 			mute = skUnmute
 		}
-		return [4]softkey{skHold, skXfer, mute, skEnd}
+		return [4]softkey{skHold, skXfer, p.favoriteKey(mute), skEnd}
 	case p.heldCall() != nil:
 		return [4]softkey{skResume, skNone, skNone, skEnd}
 	case p.screen == ScreenMenu && p.editing != "":
@@ -374,7 +386,7 @@ func (p *Phone) softkeys() [4]softkey {
 	case p.screen == ScreenMenu:
 		return [4]softkey{{"Change", softKey, keypad.Enter}, skUp, skDown, skBack}
 	case p.screen != ScreenIdle:
-		return [4]softkey{skDial, skUp, skDown, skBack}
+		return [4]softkey{skDial, skUp, skDown, p.favoriteKey(skBack)}
 	}
 	return [4]softkey{skMissed, skReceived, skDialed, skDND}
 }

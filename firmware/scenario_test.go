@@ -374,6 +374,8 @@ func formatEffect(e Effect) string {
 		return fmt.Sprintf("save setting %s=%s", e.Name, e.Value)
 	case Reprovision:
 		return "reprovision"
+	case RunApp:
+		return fmt.Sprintf("run app %d %q (%s): %q", e.Action, e.Name, e.Trigger, e.Argv)
 	case SaveMemory:
 		m := e.Memory
 		return fmt.Sprintf("save memory: dnd=%v redirect=%q missed=%d (%d unseen) received=%d dialed=%d last=%q",

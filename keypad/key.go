@@ -37,6 +37,9 @@ const (
 	// Reprovision is no key on the handset: snom's remote control (and
 	// the settings menu) use it to fetch the setting server now.
 	Reprovision Key = "REPROVISION"
+	// Action runs the favourite client action on the call in focus or the
+	// selected call-list entry; ACTION1…ACTION32 run action N.
+	Action Key = "ACTION"
 	F1          Key = "F1"
 	F2          Key = "F2"
 	F3          Key = "F3"
@@ -59,7 +62,7 @@ var hardKeys = map[Key]bool{
 	OffHook: true, OnHook: true, Speaker: true, Headset: true, Enter: true, Cancel: true,
 	DND: true, Redirect: true, Redial: true, Hold: true, Transfer: true, Mute: true,
 	Conference: true, VolumeUp: true, VolumeDown: true, Up: true, Down: true, Left: true,
-	Right: true, Menu: true, Reprovision: true, F1: true, F2: true, F3: true, F4: true,
+	Right: true, Menu: true, Reprovision: true, Action: true, F1: true, F2: true, F3: true, F4: true,
 }
 
 var fkeyNames [MaxFunctionKeys]Key
@@ -109,6 +112,22 @@ func (k Key) FunctionIndex() (int, bool) {
 	return n - 1, true
 }
 
+// MaxActions is the highest N of an ACTIONn key.
+const MaxActions = 32
+
+// ActionIndex returns N of an ACTIONn key (1-MaxActions).
+func (k Key) ActionIndex() (int, bool) {
+	rest, ok := strings.CutPrefix(string(k), string(Action))
+	if !ok || rest == "" || rest[0] == '0' {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 1 || n > MaxActions {
+		return 0, false
+	}
+	return n, true
+}
+
 // SoftkeyIndex returns 0-3 for F1-F4.
 func (k Key) SoftkeyIndex() (int, bool) {
 	switch k {
@@ -142,6 +161,9 @@ func Parse(s string) (Key, error) {
 	}
 	if i, ok := Key(u).FunctionIndex(); ok {
 		return FunctionKey(i), nil
+	}
+	if _, ok := Key(u).ActionIndex(); ok {
+		return Key(u), nil
 	}
 	if strings.HasPrefix(u, "EK") {
 		n, err := strconv.Atoi(u[2:])

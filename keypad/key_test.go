@@ -81,3 +81,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestActionKeys(t *testing.T) {
+	for in, want := range map[string]int{"ACTION1": 1, "action32": 32} {
+		k, err := Parse(in)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", in, err)
+		}
+		if n, ok := k.ActionIndex(); !ok || n != want {
+			t.Errorf("%q: ActionIndex = %d %v, want %d", in, n, ok, want)
+		}
+	}
+	for _, bad := range []string{"ACTION0", "ACTION33", "ACTION01", "ACTIONX"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%q) accepted", bad)
+		}
+	}
+	if k, err := Parse("action"); err != nil || k != Action {
+		t.Errorf("Parse(action) = %q %v", k, err)
+	}
+}

@@ -126,7 +126,10 @@ var schema = []Spec{
 	{Name: "client_action_direction", Family: PerAction, Kind: Enum, Default: "both", Values: []string{"incoming", "outgoing", "both"}, Group: GroupClient, Doc: "which calls"},
 	{Name: "client_action_calltype", Family: PerAction, Kind: Set, Default: "internal,external,queue", Values: []string{"internal", "external", "queue"}, Group: GroupClient, Doc: "which kinds of call"},
 	{Name: "client_action_enabled", Family: PerAction, Kind: Bool, Default: "on", Values: onOff, Group: GroupClient, Doc: "the action is in use"},
-	{Name: "client_action_favorite", Kind: Int, Default: "0", Min: 0, Max: MaxClientActions, Group: GroupClient, Doc: "the favourite action's number (0: none)"},
+	{Name: "client_action_favorite", Kind: Int, Default: "0", Min: 0, Max: MaxClientActions, Group: GroupClient, Doc: "the favourite action's number (0: none): the Action key and softkey run it"},
+	{Name: "client_action_internal_length", Kind: Int, Default: "4", Min: 1, Max: 20, Group: GroupClient, Doc: "a call with a number of at most this many digits (or a name, sip:alice@…) is internal; longer numbers are external"},
+	{Name: "client_action_queue_header", Default: "X-Queue", Group: GroupClient, Doc: "a call whose INVITE carries this header (the PBX's queue name) is a queue call"},
+	{Name: "client_action_timeout", Kind: Int, Default: "30", Min: 1, Max: 3600, Group: GroupClient, Doc: "seconds an app action may run before its process group is killed"},
 
 	// behaviour
 	{Name: "dnd_mode", Kind: Bool, Default: "off", Values: onOff, Group: GroupBehaviour, Doc: "Do Not Disturb: incoming calls get 480"},

@@ -47,6 +47,7 @@ type Device struct {
 	clock  func() time.Time
 	ua     *sipua.UA
 	fetch  *dispatch.Dispatcher
+	apps   *dispatch.Apps
 	events chan firmware.Event
 	done   chan struct{}
 
@@ -112,6 +113,7 @@ func New(cfg Config) (*Device, error) {
 	}
 	d.ua = ua
 	d.fetch = dispatch.New(dispatch.Config{Logf: d.logf})
+	d.apps = dispatch.NewApps(dispatch.AppsConfig{Logf: d.logf, Done: d.appDone})
 	v := d.phone.View()
 	d.view.Store(&v)
 	d.settings.Store(d.phone.Settings())
@@ -243,6 +245,8 @@ func (d *Device) step(ev firmware.Event) {
 			d.userChanged(e.Name, e.Value)
 		case firmware.Reprovision:
 			d.reprovision()
+		case firmware.RunApp:
+			d.runApp(e)
 		case firmware.SetLED:
 			// the terminal and web read LEDs from the View; a board's LED driver hooks in here
 		default:

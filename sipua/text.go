@@ -1,6 +1,7 @@
 package sipua
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -9,10 +10,32 @@ import (
 
 // Text from the network (display names, header values) reaches screens,
 // logs, web pages and Action URLs. It is made inert here, once.
+// Caps on what the phone keeps of a value from the network. They are far
+// above what a real PBX sends (a display name, a Call-ID, a CRM header),
+// so values reach the core, the Action URLs and the logs whole; a value
+// over its cap is cut and the call's log says so (cutNote).
 const (
-	maxDisplayRunes = 64
-	maxHeaderRunes  = 256
+	maxDisplayRunes = 1024
+	maxHeaderRunes  = 4096
 )
+
+// cutNote names the values of an INVITE that inert cut to their cap, for
+// one log line ("" when none was cut).
+func cutNote(display, callID, from string, headers []sip.Header) string {
+	var cut []string
+	note := func(what, v string, limit int) {
+		if n := utf8.RuneCountInString(v); n > limit {
+			cut = append(cut, fmt.Sprintf("%s (%d characters, kept %d)", what, n, limit))
+		}
+	}
+	note("display name", display, maxDisplayRunes)
+	note("Call-ID", callID, maxHeaderRunes)
+	note("From", from, maxHeaderRunes)
+	for _, h := range headers {
+		note(h.Name(), h.Value(), maxHeaderRunes)
+	}
+	return strings.Join(cut, ", ")
+}
 
 // inert removes what could drive a terminal or forge a line: every C0
 // control (ESC, CR, LF; TAB becomes a space), DEL, every C1 control,

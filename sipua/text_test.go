@@ -18,7 +18,8 @@ func TestInertDisplay(t *testing.T) {
 		{"  spaced  ", "spaced"},
 		{"bad\xffutf8", "badutf8"},
 		{"Jürgen 🙂", "Jürgen 🙂"},
-		{strings.Repeat("é", 100), strings.Repeat("é", 64)},
+		{strings.Repeat("é", 1000), strings.Repeat("é", 1000)}, // kept whole
+		{strings.Repeat("é", 2000), strings.Repeat("é", maxDisplayRunes)},
 	} {
 		if got := InertDisplay(tc.in); got != tc.want {
 			t.Errorf("InertDisplay(%q) = %q, want %q", tc.in, got, tc.want)
@@ -74,5 +75,16 @@ func TestSplitAddressList(t *testing.T) {
 	want := []string{"<sip:a;lr>", `"x,y" <sip:b;lr>`, "<sip:c?h=1,2>"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("%q", got)
+	}
+}
+
+func TestCutNote(t *testing.T) {
+	if n := cutNote("Alice", "abc@pbx", "sip:200@pbx", nil); n != "" {
+		t.Errorf("nothing cut, note %q", n)
+	}
+	n := cutNote(strings.Repeat("A", maxDisplayRunes+1), "id", "sip:a@b", []sip.Header{sip.NewHeader("X-Long", strings.Repeat("x", maxHeaderRunes+5))})
+	want := "display name (1025 characters, kept 1024), X-Long (4101 characters, kept 4096)"
+	if n != want {
+		t.Errorf("note %q, want %q", n, want)
 	}
 }

@@ -126,6 +126,9 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		Headers:   headerMap(req),
 	})
 	c.logf(firmware.Info, "INVITE from %s", inert(from.Address.String(), maxHeaderRunes))
+	if note := cutNote(from.DisplayName, callID.Value(), from.Address.String(), req.Headers()); note != "" {
+		c.logf(firmware.Notice, "INVITE values over their cap were cut: %s", note)
+	}
 	c.run()
 }
 

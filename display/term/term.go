@@ -15,6 +15,7 @@
 //	s e          SPEAKER, HEADSET
 //	d f          DND, REDIRECT
 //	r o t m      REDIAL, HOLD, TRANSFER, MUTE
+//	a            ACTION (the favourite client action)
 //	+ -          VOLUME_UP, VOLUME_DOWN
 //	?            help overlay on/off
 //	l            log pane on/off
@@ -285,7 +286,7 @@ const (
 // runeKeys maps printable keys to phone keys.
 var runeKeys = map[rune]keypad.Key{
 	's': keypad.Speaker, 'e': keypad.Headset, 'd': keypad.DND, 'f': keypad.Redirect,
-	'r': keypad.Redial, 'o': keypad.Hold, 't': keypad.Transfer, 'm': keypad.Mute,
+	'r': keypad.Redial, 'o': keypad.Hold, 't': keypad.Transfer, 'm': keypad.Mute, 'a': keypad.Action,
 	'+': keypad.VolumeUp, '-': keypad.VolumeDown,
 }
 

@@ -4,6 +4,7 @@
 //	phonesim [flags]          one phone; the handset when stdout is a terminal, else headless
 //	phonesim check [flags]    validate setting files and values, print every finding
 //	phonesim hwtest [flags]   hardware self-test
+//	phonesim hooks [flags]    receive Action URLs and client actions, print each one decoded
 //
 // See README.md and docs/ for the flags, the web interface and the settings.
 package main
@@ -47,6 +48,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if len(args) > 0 && args[0] == "check" {
 		return checkCommand(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "hooks" {
+		return hooksCommand(ctx, args[1:], stdout, stderr)
 	}
 	opts, err := parseFlags(args, stderr)
 	if err != nil {

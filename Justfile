@@ -17,6 +17,10 @@ test:
 interop *ARGS:
     go test -tags interop -count=1 {{ ARGS }} ./interop/...
 
+# tier 3b: click-to-dial from a CRM page in headless Chromium (apt: chromium)
+browser:
+    go test -tags chromium -count=1 -run TestChromium ./webui/
+
 # tier 4: the handset under tmux
 terminal:
     go test -tags tmux -count=1 ./cmd/phonesim/...

@@ -107,6 +107,9 @@ func New(cfg Config) (*Device, error) {
 		UserAgent: "phonesim",
 		Media:     cfg.Media,
 		Logf:      d.logf,
+		// the SIP stack's debug records are not even formatted unless
+		// the log keeps debug lines
+		LogEnabled: d.log.Enabled,
 	}, d.events)
 	if err != nil {
 		return nil, err
@@ -221,9 +224,11 @@ func (d *Device) run(ctx context.Context) {
 
 // step feeds one event to the phone and carries out its effects.
 func (d *Device) step(ev firmware.Event) {
+	d.publishEvent(ev) // its notice before those of its effects
 	effects := d.phone.Step(ev)
 	changed := false
 	for _, e := range effects {
+		d.publishEffect(e)
 		switch e := e.(type) {
 		case firmware.Render:
 			changed = true
@@ -255,7 +260,6 @@ func (d *Device) step(ev firmware.Event) {
 	}
 	if _, tick := ev.(firmware.Tick); !tick {
 		changed = true
-		d.publish(webui.Notice{Kind: noticeKind(ev), Data: ev})
 		// keys change settings too (DND sets dnd_mode): /settings.htm follows
 		d.settings.Store(d.phone.Settings())
 	}
@@ -268,38 +272,42 @@ func (d *Device) step(ev firmware.Event) {
 		}
 		d.views <- v
 		if _, tick := ev.(firmware.Tick); !tick {
-			d.publish(webui.Notice{Kind: "state", Data: map[string]any{"hook": v.Hook.String(), "calls": len(v.Calls)}})
+			d.publishState(v)
 		}
 	}
 }
 
-// noticeKind names an event for /api/events ("CallOffered" -> "call_offered").
-func noticeKind(ev firmware.Event) string {
-	name := fmt.Sprintf("%T", ev)
-	if i := len("firmware."); len(name) > i {
-		name = name[i:]
-	}
-	b := make([]byte, 0, len(name)+4)
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c >= 'A' && c <= 'Z' {
-			if i > 0 {
-				b = append(b, '_')
-			}
-			c += 'a' - 'A'
-		}
-		b = append(b, c)
-	}
-	return string(b)
-}
-
+// publish hands a notice to every subscriber. The phone never waits: a
+// subscriber whose channel is full loses the notices queued there, and
+// finds a webui.Lost saying how many in their place, then n.
 func (d *Device) publish(n webui.Notice) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for ch := range d.subs {
 		select {
 		case ch <- n:
-		default: // a slow subscriber loses notices, the phone never waits
+			continue
+		default:
+		}
+		lost := 0
+	drain:
+		for {
+			select {
+			case m := <-ch:
+				if l, ok := m.Data.(webui.Lost); ok {
+					lost += l.N // an earlier count, not yet taken
+				} else {
+					lost++
+				}
+			default:
+				break drain
+			}
+		}
+		for _, m := range []webui.Notice{{Kind: "gap", Data: webui.Lost{N: lost}}, n} {
+			select {
+			case ch <- m: // room: only publish sends, and it drained the channel
+			default:
+			}
 		}
 	}
 }

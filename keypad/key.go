@@ -40,10 +40,10 @@ const (
 	// Action runs the favourite client action on the call in focus or the
 	// selected call-list entry; ACTION1…ACTION32 run action N.
 	Action Key = "ACTION"
-	F1          Key = "F1"
-	F2          Key = "F2"
-	F3          Key = "F3"
-	F4          Key = "F4"
+	F1     Key = "F1"
+	F2     Key = "F2"
+	F3     Key = "F3"
+	F4     Key = "F4"
 )
 
 // BaseFunctionKeys is the number of function keys on the base unit (P1-P32).

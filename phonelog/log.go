@@ -1,6 +1,7 @@
 // Package phonelog is the phone log: a bounded ring of leveled lines in
-// snom's shape, "[LEVEL] d/m/yyyy hh:mm:ss: message", that the web
-// interface shows and headless mode writes to stderr.
+// snom's shape, "[6] d/m/yyyy hh:mm:ss: message" (the level as a digit,
+// see Digit; Words writes "[INFO] ..." instead), that the web interface
+// shows and headless mode writes to stderr.
 //
 // Every message is made inert when it is added (see Inert): text from the
 // network, such as a caller's display name, can never move a terminal's
@@ -11,8 +12,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"phonesim/firmware"
 )
@@ -29,17 +33,113 @@ type Entry struct {
 	Seq     uint64
 }
 
-// String formats the entry as snom does: "[INFO] 5/3/2026 09:04:07: message"
-// (day and month without leading zeros, 24-hour time). The message is made
-// inert again, so an Entry built by hand is as safe as one from Add.
-func (e Entry) String() string {
-	return string(e.appendTo(make([]byte, 0, 32+len(e.Message))))
+// Format is how a line writes its level: as snom's digit or as a word.
+type Format uint8
+
+const (
+	// Digits writes the level as snom does, a digit where lower is more
+	// severe: "[6] 5/3/2026 09:04:07: message". The default.
+	Digits Format = iota
+	// Words writes the level's name: "[INFO] 5/3/2026 09:04:07: message".
+	Words
+)
+
+func (f Format) String() string {
+	if f == Words {
+		return "words"
+	}
+	return "digits"
 }
 
-func (e Entry) appendTo(b []byte) []byte {
+// ParseFormat reads "digits" or "words" (any case).
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "digits":
+		return Digits, nil
+	case "words":
+		return Words, nil
+	}
+	return Digits, fmt.Errorf("log format %q: want digits or words", s)
+}
+
+// Digit returns the digit snom-style lines write for level. snom writes
+// its level as one digit, lower meaning more important, 0 to 9 (9 the
+// most verbose); it names no digit, so phonesim's levels take the syslog
+// severity numbers (RFC 5424) of their names (see docs/web.md):
+//
+//	Error 3, Warning 4, Notice 5, Info 6, Debug 7
+func Digit(level firmware.Level) byte {
+	switch level {
+	case firmware.Debug:
+		return 7
+	case firmware.Info:
+		return 6
+	case firmware.Notice:
+		return 5
+	case firmware.Warning:
+		return 4
+	default:
+		return 3
+	}
+}
+
+// ParseLevel reads a minimum level as a user gives it: a name (debug,
+// info, notice, warning, error; any case) or a digit 0-9 on snom's scale,
+// where a digit means "this digit and the more severe ones": 0-3 are
+// error, 4 warning, 5 notice, 6 info, 7-9 (snom's verbose levels) debug.
+func ParseLevel(s string) (firmware.Level, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	switch t {
+	case "debug":
+		return firmware.Debug, nil
+	case "info":
+		return firmware.Info, nil
+	case "notice":
+		return firmware.Notice, nil
+	case "warning":
+		return firmware.Warning, nil
+	case "error":
+		return firmware.Error, nil
+	}
+	if len(t) == 1 && t[0] >= '0' && t[0] <= '9' {
+		switch d := t[0] - '0'; {
+		case d <= 3:
+			return firmware.Error, nil
+		case d == 4:
+			return firmware.Warning, nil
+		case d == 5:
+			return firmware.Notice, nil
+		case d == 6:
+			return firmware.Info, nil
+		default:
+			return firmware.Debug, nil
+		}
+	}
+	return firmware.Info, fmt.Errorf("log level %q: want debug, info, notice, warning, error or a digit 0-9", s)
+}
+
+// String formats the entry as snom does, the level as a digit:
+// "[6] 5/3/2026 09:04:07: message" (day and month without leading zeros,
+// 24-hour time). The message is made inert again, so an Entry built by
+// hand is as safe as one from Add.
+func (e Entry) String() string {
+	return e.Line(Digits)
+}
+
+// Line formats the entry with its level written as f says:
+// "[6] 5/3/2026 09:04:07: message" or "[INFO] 5/3/2026 09:04:07: message".
+func (e Entry) Line(f Format) string {
+	return string(e.appendTo(make([]byte, 0, 32+len(e.Message)), f))
+}
+
+func (e Entry) appendTo(b []byte, f Format) []byte {
 	t := e.Time
 	b = append(b, '[')
-	b = append(b, e.Level.String()...)
+	if f == Words {
+		b = append(b, e.Level.String()...)
+	} else {
+		b = append(b, '0'+Digit(e.Level))
+	}
 	b = append(b, "] "...)
 	b = strconv.AppendInt(b, int64(t.Day()), 10)
 	b = append(b, '/')
@@ -73,7 +173,9 @@ type Log struct {
 
 	outMu sync.Mutex // held while writing to out; taken before mu is released, so lines keep their order
 	out   io.Writer
-	min   firmware.Level // lines below it are kept but not written to out
+
+	level  atomic.Uint32 // a firmware.Level: lines below it are kept but not shown by default
+	format atomic.Uint32 // a Format
 }
 
 type subscriber struct {
@@ -106,12 +208,46 @@ func (l *Log) SetOutput(w io.Writer) {
 	l.outMu.Unlock()
 }
 
-// SetOutputLevel sets the lowest level written to the output (the log
-// itself keeps every level). Headless mode hides Debug by default.
-func (l *Log) SetOutputLevel(min firmware.Level) {
-	l.outMu.Lock()
-	l.min = min
-	l.outMu.Unlock()
+// SetLevel sets the lowest level shown by default (phonesim's
+// --log-level): written to the output, and shown on the web pages unless
+// a request asks for another. The log itself keeps every level; Enabled
+// lets a producer skip formatting lines below it. The zero value is
+// firmware.Debug: everything.
+func (l *Log) SetLevel(min firmware.Level) {
+	l.level.Store(uint32(min))
+}
+
+// SetOutputLevel is SetLevel, under its older name.
+func (l *Log) SetOutputLevel(min firmware.Level) { l.SetLevel(min) }
+
+// Level returns the level SetLevel set (firmware.Debug if none).
+func (l *Log) Level() firmware.Level {
+	if l == nil {
+		return firmware.Debug
+	}
+	return firmware.Level(l.level.Load())
+}
+
+// Enabled reports whether a line at level would be shown by default
+// (level >= Level()). It is cheap: a producer of many low-level lines,
+// such as the SIP stack's debug records, checks it before formatting
+// them. A nil log enables nothing.
+func (l *Log) Enabled(level firmware.Level) bool {
+	return l != nil && level >= firmware.Level(l.level.Load())
+}
+
+// SetFormat sets how lines write their level in the output, Lines and
+// the web pages (phonesim's --log-format). The default is Digits.
+func (l *Log) SetFormat(f Format) {
+	l.format.Store(uint32(f))
+}
+
+// LineFormat returns the format SetFormat set (Digits if none).
+func (l *Log) LineFormat() Format {
+	if l == nil {
+		return Digits
+	}
+	return Format(l.format.Load())
 }
 
 // Add appends one entry and returns it: stamped, numbered and with its
@@ -121,6 +257,7 @@ func (l *Log) Add(level firmware.Level, msg string) Entry {
 	if l == nil {
 		return Entry{}
 	}
+	msg = capMessage(msg)
 	l.mu.Lock()
 	l.seq++
 	e := Entry{Time: l.clock(), Level: level, Message: Inert(msg), Seq: l.seq}
@@ -139,11 +276,28 @@ func (l *Log) Add(level firmware.Level, msg string) Entry {
 	}
 	l.outMu.Lock()
 	l.mu.Unlock()
-	if l.out != nil && e.Level >= l.min {
-		_, _ = l.out.Write(append(e.appendTo(make([]byte, 0, 40+len(e.Message))), '\n'))
+	if l.out != nil && e.Level >= l.Level() {
+		_, _ = l.out.Write(append(e.appendTo(make([]byte, 0, 40+len(e.Message)), l.LineFormat()), '\n'))
 	}
 	l.outMu.Unlock()
 	return e
+}
+
+// MaxMessage caps one log message: a 60 KB SDP field quoted in an error
+// must not make the log (and the memory it holds) grow without bound. A
+// longer message is cut at a character boundary and says how long it
+// was: "…(61440 bytes)".
+const MaxMessage = 4096
+
+func capMessage(msg string) string {
+	if len(msg) <= MaxMessage {
+		return msg
+	}
+	cut := MaxMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…(" + strconv.Itoa(len(msg)) + " bytes)"
 }
 
 // Addf is Add with fmt.Sprintf formatting.
@@ -166,12 +320,14 @@ func (l *Log) Entries() []Entry {
 	return append(out, l.ring[:l.next]...)
 }
 
-// Lines returns the entries formatted, oldest first.
+// Lines returns the entries formatted in the log's format (SetFormat),
+// oldest first, every level.
 func (l *Log) Lines() []string {
 	es := l.Entries()
+	f := l.LineFormat()
 	lines := make([]string, len(es))
 	for i, e := range es {
-		lines[i] = e.String()
+		lines[i] = e.Line(f)
 	}
 	return lines
 }

@@ -23,20 +23,20 @@ func TestEntryString(t *testing.T) {
 	}{
 		{"single-digit day and month, padded time",
 			Entry{Time: at(2026, 3, 5, 9, 4, 7), Level: firmware.Info, Message: "message"},
-			"[INFO] 5/3/2026 09:04:07: message"},
+			"[6] 5/3/2026 09:04:07: message"},
 		{"two-digit day and month, 24-hour clock",
 			Entry{Time: at(2025, 12, 31, 23, 59, 59), Level: firmware.Error, Message: "x"},
-			"[ERROR] 31/12/2025 23:59:59: x"},
+			"[3] 31/12/2025 23:59:59: x"},
 		{"midnight",
 			Entry{Time: at(2026, 1, 1, 0, 0, 0), Level: firmware.Debug, Message: ""},
-			"[DEBUG] 1/1/2026 00:00:00: "},
+			"[7] 1/1/2026 00:00:00: "},
 		{"notice", Entry{Time: at(2026, 10, 2, 12, 0, 0), Level: firmware.Notice, Message: "a: b"},
-			"[NOTICE] 2/10/2026 12:00:00: a: b"},
+			"[5] 2/10/2026 12:00:00: a: b"},
 		{"warning", Entry{Time: at(2026, 7, 20, 1, 2, 3), Level: firmware.Warning, Message: "w"},
-			"[WARNING] 20/7/2026 01:02:03: w"},
+			"[4] 20/7/2026 01:02:03: w"},
 		{"hand-built entry is made inert",
 			Entry{Time: at(2026, 3, 5, 9, 4, 7), Level: firmware.Info, Message: "a\nb"},
-			`[INFO] 5/3/2026 09:04:07: a\nb`},
+			`[6] 5/3/2026 09:04:07: a\nb`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,8 +101,8 @@ func TestRingOverflow(t *testing.T) {
 		eq(t, uint64(i+5), e.Seq)
 	}
 	lines := l.Lines()
-	eq(t, "[INFO] 5/3/2026 09:04:07: m5", lines[0])
-	eq(t, "[INFO] 5/3/2026 09:04:07: m7", lines[2])
+	eq(t, "[6] 5/3/2026 09:04:07: m5", lines[0])
+	eq(t, "[6] 5/3/2026 09:04:07: m7", lines[2])
 }
 
 func TestRingPartial(t *testing.T) {
@@ -212,7 +212,7 @@ func ExampleLog() {
 		fmt.Println(line)
 	}
 	// Output:
-	// [INFO] 5/3/2026 09:04:07: Call from "\x1b[2JAlice" <sip:alice@pbx>
+	// [6] 5/3/2026 09:04:07: Call from "\x1b[2JAlice" <sip:alice@pbx>
 }
 
 func eq(t *testing.T, want, got any, msg ...any) {
@@ -236,10 +236,25 @@ func TestSetOutputLevel(t *testing.T) {
 	l.SetOutputLevel(firmware.Info)
 	l.Add(firmware.Debug, "hidden")
 	l.Add(firmware.Warning, "shown")
-	if got := b.String(); got != "[WARNING] 5/3/2026 09:04:07: shown\n" {
+	if got := b.String(); got != "[4] 5/3/2026 09:04:07: shown\n" {
 		t.Errorf("output = %q", got)
 	}
 	if n := len(l.Entries()); n != 2 {
 		t.Errorf("the log kept %d entries, want both", n)
+	}
+}
+
+// A huge message is cut, visibly, and says how long it was.
+func TestMessageCapped(t *testing.T) {
+	l := New(4, time.Now)
+	e := l.Add(firmware.Warning, "bad SDP: "+strings.Repeat("é", 30000))
+	if len(e.Message) > MaxMessage+32 {
+		t.Fatalf("message kept %d bytes", len(e.Message))
+	}
+	if !strings.HasSuffix(e.Message, "…(60009 bytes)") {
+		t.Errorf("no length marker: ...%q", e.Message[len(e.Message)-30:])
+	}
+	if short := l.Add(firmware.Info, "short"); short.Message != "short" {
+		t.Errorf("a short message changed: %q", short.Message)
 	}
 }

@@ -35,6 +35,11 @@ type Config struct {
 	UserAgent string // User-Agent header, e.g. "phonesim/dev"
 	Media     MediaMode
 	Logf      func(level firmware.Level, format string, args ...any) // may be nil
+	// LogEnabled reports whether the log keeps a line at level by default
+	// (phonelog.Log.Enabled; nil: every level). Lines it refuses are
+	// never formatted: the SIP stack's debug records cost nothing unless
+	// the log is at debug.
+	LogEnabled func(level firmware.Level) bool
 }
 
 // Allowed is our Allow header.
@@ -119,9 +124,14 @@ func New(cfg Config, events chan<- firmware.Event) (*UA, error) {
 }
 
 func (u *UA) logf(level firmware.Level, format string, args ...any) {
-	if u.cfg.Logf != nil {
+	if u.logEnabled(level) {
 		u.cfg.Logf(level, format, args...)
 	}
+}
+
+// logEnabled is the cheap check made before a line is formatted.
+func (u *UA) logEnabled(level firmware.Level) bool {
+	return u.cfg.Logf != nil && (u.cfg.LogEnabled == nil || u.cfg.LogEnabled(level))
 }
 
 // Start binds the UDP and TCP sockets, starts serving and sends
@@ -480,24 +490,38 @@ func (u *UA) pump() {
 }
 
 // logHandler sends sipgo's slog records to Logf: errors as warnings,
-// the rest as debug lines.
+// the rest (its debug, info and warning records) as debug lines. Enabled
+// asks the log first, so below the log's level sipgo builds no record
+// and nothing is formatted.
 type logHandler struct {
 	u     *UA
 	attrs []slog.Attr
 }
 
-func (h logHandler) Enabled(context.Context, slog.Level) bool { return h.u.cfg.Logf != nil }
+// sipgoLevel is the phone log level of a sipgo record.
+func sipgoLevel(l slog.Level) firmware.Level {
+	if l >= slog.LevelError {
+		return firmware.Warning
+	}
+	return firmware.Debug
+}
+
+func (h logHandler) Enabled(_ context.Context, l slog.Level) bool {
+	return h.u.logEnabled(sipgoLevel(l))
+}
 
 func (h logHandler) Handle(_ context.Context, r slog.Record) error {
-	level := firmware.Debug
-	if r.Level >= slog.LevelError {
-		level = firmware.Warning
+	level := sipgoLevel(r.Level)
+	if !h.u.logEnabled(level) {
+		return nil
 	}
 	msg := r.Message
 	for _, a := range h.attrs {
+		a.Value = a.Value.Resolve()
 		msg += " " + a.String()
 	}
 	r.Attrs(func(a slog.Attr) bool {
+		a.Value = a.Value.Resolve()
 		msg += " " + a.String()
 		return true
 	})

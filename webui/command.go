@@ -35,7 +35,7 @@ func (h *handler) command(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "webui: /command.htm takes GET", http.StatusMethodNotAllowed)
 		return
 	}
-	if why := crossOrigin(r); why != "" {
+	if why := h.crossOrigin(r); why != "" {
 		http.Error(w, "webui: cross-origin command refused: "+why, http.StatusForbidden)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"phonesim/firmware"
 	"phonesim/phonelog"
 )
 
@@ -137,21 +138,53 @@ func (h *handler) index(w http.ResponseWriter, r *http.Request) {
 	h.render(w, "index", page{Title: "Phone", Refresh: 5, State: StateOf(h.phone.View())})
 }
 
+// logPage is /log.htm and logText /log.txt: the entries at the log's
+// level (--log-level) and above, or at ?level= (a name or a snom digit,
+// see phonelog.ParseLevel) and above, in the log's format.
 func (h *handler) logPage(w http.ResponseWriter, r *http.Request) {
-	es := h.phone.Log().Entries()
-	lines := make([]logLine, len(es))
-	for i, e := range es {
-		lines[i] = logLine{Level: e.Level.String(), Text: e.String()}
+	log, min, ok := h.logLevel(w, r)
+	if !ok {
+		return
+	}
+	f := log.LineFormat()
+	var lines []logLine
+	for _, e := range log.Entries() {
+		if e.Level >= min {
+			lines = append(lines, logLine{Level: e.Level.String(), Text: e.Line(f)})
+		}
 	}
 	h.render(w, "log", page{Title: "Log", Refresh: 5, Lines: lines})
 }
 
 func (h *handler) logText(w http.ResponseWriter, r *http.Request) {
+	log, min, ok := h.logLevel(w, r)
+	if !ok {
+		return
+	}
+	f := log.LineFormat()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	var b bytes.Buffer
-	for _, line := range h.phone.Log().Lines() {
-		b.WriteString(line)
-		b.WriteByte('\n')
+	for _, e := range log.Entries() {
+		if e.Level >= min {
+			b.WriteString(e.Line(f))
+			b.WriteByte('\n')
+		}
 	}
 	_, _ = w.Write(b.Bytes())
+}
+
+// logLevel is the lowest level the log pages show: ?level= when given,
+// else the log's own. A bad ?level= is answered 400 here (ok false).
+func (h *handler) logLevel(w http.ResponseWriter, r *http.Request) (*phonelog.Log, firmware.Level, bool) {
+	log := h.phone.Log()
+	q := r.URL.Query()
+	if !q.Has("level") {
+		return log, log.Level(), true
+	}
+	min, err := phonelog.ParseLevel(q.Get("level"))
+	if err != nil {
+		http.Error(w, "webui: "+phonelog.Inert(err.Error()), http.StatusBadRequest)
+		return nil, 0, false
+	}
+	return log, min, true
 }

@@ -351,7 +351,7 @@ func parsePairs(raw string) ([]pair, error) {
 // whose value differs from the one in force become changes, all in one
 // ChangeSettings), or action=reprovision (the fetch button).
 func (h *handler) saveSettings(w http.ResponseWriter, r *http.Request) {
-	if why := crossOrigin(r); why != "" {
+	if why := h.crossOrigin(r); why != "" {
 		http.Error(w, "webui: cross-origin settings change refused: "+why, http.StatusForbidden)
 		return
 	}
@@ -473,7 +473,7 @@ func (h *handler) dummy(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "webui: /dummy.htm takes GET", http.StatusMethodNotAllowed)
 		return
 	}
-	if why := crossOrigin(r); why != "" {
+	if why := h.crossOrigin(r); why != "" {
 		http.Error(w, "webui: cross-origin settings change refused: "+why, http.StatusForbidden)
 		return
 	}

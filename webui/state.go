@@ -24,7 +24,9 @@ import (
 //	  "calls": [{"id":"in-1", "sip_call_id":"...", "state":"ringing",
 //	             "direction":"incoming", "remote":"sip:alice@pbx", "display":"Alice",
 //	             "seconds":0, "muted":false, "identity":1}],
-//	             // state: dialing | calling | ringing | early-media | connected | on-hold | ended
+//	             // the live calls: state is dialing | calling | ringing | early-media |
+//	             // connected | on-hold; an ended call leaves the list at once (the
+//	             // display shows it a moment longer)
 //	  "active": "",                           // id of the call the keys act on
 //	  "digits": "",                           // the number being dialed
 //	  "message": "",                          // a transient notice ("Busy")
@@ -38,6 +40,8 @@ import (
 //
 // Strings are the phone's data as is (JSON-escaped, so valid JSON even for
 // hostile display names); HTML pages escape them and make them inert.
+//
+// The same document is the data of every "state" event on /api/events.
 type State struct {
 	Time       string     `json:"time"`
 	Identities []Identity `json:"identities"`
@@ -95,7 +99,8 @@ type LED struct {
 	Color string `json:"color"`
 }
 
-// StateOf converts a view into the /api/state document.
+// StateOf converts a view into the /api/state document. Calls are the
+// live ones: a call that has ended is left out.
 func StateOf(v firmware.View) State {
 	s := State{
 		Hook:       v.Hook.String(),
@@ -122,6 +127,9 @@ func StateOf(v firmware.View) State {
 		})
 	}
 	for _, c := range v.Calls {
+		if c.State == firmware.Ended {
+			continue // on the display for a moment more, but over
+		}
 		s.Calls = append(s.Calls, Call{
 			ID: string(c.ID), SIPCallID: c.SIPCallID, State: c.State.String(),
 			Direction: c.Direction.String(), Remote: c.Remote.URI, Display: c.Remote.Display, Name: c.Remote.Name,

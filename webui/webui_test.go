@@ -242,8 +242,8 @@ func TestPages(t *testing.T) {
 		not         []string
 	}{
 		{"/", "text/html; charset=utf-8", []string{"Alice", "sip:alice@pbx.example", "ringing", `href="/command.htm?key=P1"`, "Bob"}, nil},
-		{"/log.htm", "text/html; charset=utf-8", []string{"[INFO] 5/3/2026 09:04:07: Registered 100@pbx.example", `class="warning"`, "second line", `http-equiv="refresh"`}, nil},
-		{"/log.txt", "text/plain; charset=utf-8", []string{"[INFO] 5/3/2026 09:04:07: Registered 100@pbx.example\n[WARNING] 5/3/2026 09:04:07: second line\n"}, []string{"<"}},
+		{"/log.htm", "text/html; charset=utf-8", []string{"[6] 5/3/2026 09:04:07: Registered 100@pbx.example", `class="warning"`, "second line", `http-equiv="refresh"`}, nil},
+		{"/log.txt", "text/plain; charset=utf-8", []string{"[6] 5/3/2026 09:04:07: Registered 100@pbx.example\n[4] 5/3/2026 09:04:07: second line\n"}, []string{"<"}},
 		{"/settings.htm", "text/html; charset=utf-8", []string{`<td>user_name1</td><td><input name="user_name1" value="100"></td>`, `<td>user_pass1</td><td><input type="password" name="user_pass1" autocomplete="new-password"> (set)</td>`, `<td>setting_server_pass</td><td><input type="password" name="setting_server_pass" autocomplete="new-password"> (set)</td>`, "dnd_mode"}, []string{"topsecret", "hunter2"}},
 		{"/api/state", "application/json", []string{`"hook":"on-hook"`, `"sip_call_id":"abc@pbx"`}, nil},
 	}
@@ -676,7 +676,7 @@ func TestEvents(t *testing.T) {
 	eq(t, "NOTICE", le.Level)
 	eq(t, `line one\r\nevent: forged\n\n\x1b[2J<script>alert(1)</script>&x=1`, le.Message)
 	eq(t, "2026-03-05T09:04:07Z", le.Time)
-	eq(t, "[NOTICE] 5/3/2026 09:04:07: "+le.Message, le.Line)
+	eq(t, "[5] 5/3/2026 09:04:07: "+le.Message, le.Line)
 
 	f.publish(Notice{Kind: "call\nevent: forged", Data: map[string]any{"id": "in-1", "display": hostile}})
 	ev = wait("notice")

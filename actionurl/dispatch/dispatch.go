@@ -11,10 +11,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"phonesim/actionurl"
 	"phonesim/firmware"
@@ -31,8 +33,9 @@ type Config struct {
 	// MaxBody is how much of a response body is read (and discarded).
 	// Default 64 KiB.
 	MaxBody int64
-	// Logf receives one line per outcome. Fire calls it on the caller's
-	// goroutine when it drops a URL, so it must not block. Nil discards.
+	// Logf receives one line per URL, in snom's shape (see Line): sent,
+	// refused or dropped. Fire calls it on the caller's goroutine when it
+	// drops a URL, so it must not block. Nil discards.
 	Logf func(level firmware.Level, format string, args ...any)
 }
 
@@ -119,7 +122,7 @@ func (d *Dispatcher) Fire(event, rawURL string) {
 	d.mu.Unlock()
 	if full {
 		n := d.dropped.Add(1)
-		d.cfg.Logf(firmware.Warning, "%s %s -> dropped: queue full (%d dropped so far)", old.event, actionurl.Redact(old.url), n)
+		d.cfg.Logf(firmware.Warning, "%s", Line("Dropped", old.event, old.url, fmt.Sprintf("queue full (%d dropped so far)", n), -1))
 	}
 	select {
 	case d.wake <- struct{}{}:
@@ -161,44 +164,122 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		level, outcome := d.send(ctx, j.url)
-		d.cfg.Logf(level, "%s %s -> %s", j.event, actionurl.Redact(j.url), outcome)
+		level, verb, outcome, took := d.send(ctx, j.url)
+		d.cfg.Logf(level, "%s", Line(verb, j.event, j.url, outcome, took))
 	}
 }
 
-// send GETs rawURL and describes the outcome: "200 (3 ms)",
-// "error: timeout (5000 ms)", "refused: ...".
-func (d *Dispatcher) send(ctx context.Context, rawURL string) (firmware.Level, string) {
+// MaxFile caps the path and query a log line shows; a longer one is cut
+// and marked "…(N bytes)" with its full length.
+const MaxFile = 512
+
+// maxOutcome caps the status line or error a log line shows: both can
+// carry text from the receiver.
+const maxOutcome = 256
+
+// Line is the log line for one Action URL, in the shape of snom's
+// "Sending post request host = 192.168.X.X:80, file = /test.php?..." line:
+//
+//	Sending GET request host = crm.example:80, file = /in?nr=200&name=Alice (event action_incoming_url): 200 OK in 3.1 ms
+//
+// verb is "Sending" for a request made, "Refused" for a URL not fetched,
+// "Dropped" for one the full queue pushed out. The host carries its port
+// (80 or 443 when the URL names none); file is the path and query, cut
+// at MaxFile bytes. A password in rawURL is never shown (the host part
+// leaves the user info out; see actionurl.Redact). took < 0 leaves the
+// duration out.
+func Line(verb, event, rawURL, outcome string, took time.Duration) string {
+	host, file := where(rawURL)
+	var b strings.Builder
+	b.Grow(64 + len(host) + len(file) + len(event) + len(outcome))
+	b.WriteString(verb)
+	b.WriteString(" GET request host = ")
+	b.WriteString(host)
+	b.WriteString(", file = ")
+	b.WriteString(clip(file, MaxFile))
+	b.WriteString(" (event ")
+	b.WriteString(clip(event, 64))
+	b.WriteString("): ")
+	b.WriteString(clip(outcome, maxOutcome))
+	if took >= 0 {
+		b.WriteString(" in ")
+		b.WriteString(strconv.FormatFloat(float64(took)/float64(time.Millisecond), 'f', 1, 64))
+		b.WriteString(" ms")
+	}
+	return b.String()
+}
+
+// where splits rawURL, redacted, into host:port and path?query. A URL
+// that does not parse or names no host is shown whole as the file.
+func where(rawURL string) (host, file string) {
+	red := actionurl.Redact(rawURL)
+	u, err := url.Parse(red)
+	if err != nil || u.Host == "" {
+		return "", red
+	}
+	host = u.Host
+	if u.Port() == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "http":
+			host = net.JoinHostPort(u.Hostname(), "80")
+		case "https":
+			host = net.JoinHostPort(u.Hostname(), "443")
+		}
+	}
+	return host, u.RequestURI()
+}
+
+// clip cuts s to at most max bytes (on a UTF-8 boundary) and marks the
+// cut with the full length: "…(700 bytes)".
+func clip(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// send GETs rawURL and says how it went: the verb for the log line
+// ("Sending", or "Refused" when the URL is not fetched), the outcome
+// ("200 OK", "302 Found, redirect not followed", "error: timeout") and
+// how long it took (-1 when nothing was sent).
+func (d *Dispatcher) send(ctx context.Context, rawURL string) (firmware.Level, string, string, time.Duration) {
 	if err := actionurl.Allowed(rawURL); err != nil {
-		return firmware.Warning, "refused: " + err.Error()
+		return firmware.Warning, "Refused", err.Error(), -1
 	}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return firmware.Warning, "refused: " + describe(err)
+		return firmware.Warning, "Refused", describe(err), -1
 	}
 	req.Header.Set("User-Agent", "phonesim")
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return firmware.Warning, fmt.Sprintf("error: %s (%d ms)", describe(err), time.Since(start).Milliseconds())
+		return firmware.Warning, "Sending", "error: " + describe(err), time.Since(start)
 	}
 	_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, d.cfg.MaxBody))
 	resp.Body.Close()
-	ms := time.Since(start).Milliseconds()
+	took := time.Since(start)
 	level := firmware.Info
 	if resp.StatusCode >= 400 {
 		level = firmware.Warning
 	}
-	var note string
+	status := strings.TrimSpace(resp.Status)
+	if status == "" {
+		status = strconv.Itoa(resp.StatusCode)
+	}
 	switch {
 	case err != nil:
-		note = ", body: " + describe(err)
+		status += ", body: " + describe(err)
 	case resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "":
-		note = ", redirect not followed"
+		status += ", redirect not followed"
 	}
-	return level, fmt.Sprintf("%d%s (%d ms)", resp.StatusCode, note, ms)
+	return level, "Sending", status, took
 }
 
 // describe says what went wrong without repeating the URL, which may hold

@@ -138,7 +138,7 @@ func TestOrderAndLogLines(t *testing.T) {
 	}
 	lines := l.waitFor(t, n)
 	for i, line := range lines {
-		re := regexp.MustCompile(fmt.Sprintf(`^INFO action_e%d_url %s/call\?n=%d -> 200 \(\d+ ms\)$`, i, regexp.QuoteMeta(srv.URL), i))
+		re := regexp.MustCompile(fmt.Sprintf(`^INFO Sending GET request host = %s, file = /call\?n=%d \(event action_e%d_url\): 200 OK in \d+\.\d ms$`, regexp.QuoteMeta(srv.Listener.Addr().String()), i, i))
 		if !re.MatchString(line) {
 			t.Errorf("line %d: %q", i, line)
 		}
@@ -170,7 +170,7 @@ func TestHangingReceiverDoesNotBlockFire(t *testing.T) {
 		t.Errorf("1000 Fire calls took %v while the worker was stuck", took)
 	}
 
-	m := l.waitMatch(t, `^WARNING action_incoming_url http://\S+/hang -> error: timeout \((\d+) ms\)$`)
+	m := l.waitMatch(t, `^WARNING Sending GET request host = \S+, file = /hang \(event action_incoming_url\): error: timeout in (\d+)\.\d ms$`)
 	var ms int
 	fmt.Sscan(m[1], &ms)
 	if ms < 200 {
@@ -197,7 +197,7 @@ func TestOverflowDropsOldest(t *testing.T) {
 	}
 	lines := l.waitFor(t, 6)
 	for i, line := range lines[:6] {
-		want := fmt.Sprintf("WARNING action_e%d %s/e%d -> dropped: queue full (%d dropped so far)", i+1, srv.URL, i+1, i+1)
+		want := fmt.Sprintf("WARNING Dropped GET request host = %s, file = /e%d (event action_e%d): queue full (%d dropped so far)", srv.Listener.Addr(), i+1, i+1, i+1)
 		if line != want {
 			t.Errorf("drop line %d = %q, want %q", i, line, want)
 		}
@@ -239,10 +239,10 @@ func TestRedirects(t *testing.T) {
 		paths []string // requests the receiver sees
 		want  string   // outcome
 	}{
-		{"/same", []string{"/same", "/landed"}, "200"},
-		{"/twice", []string{"/twice", "/again"}, "302, redirect not followed"},
-		{"/other", []string{"/other"}, "302, redirect not followed"},
-		{"/ftp", []string{"/ftp"}, "302, redirect not followed"},
+		{"/same", []string{"/same", "/landed"}, "200 OK"},
+		{"/twice", []string{"/twice", "/again"}, "302 Found, redirect not followed"},
+		{"/other", []string{"/other"}, "302 Found, redirect not followed"},
+		{"/ftp", []string{"/ftp"}, "302 Found, redirect not followed"},
 	}
 	for i, tt := range tests {
 		d.Fire("action_x", srv.URL+tt.path)
@@ -252,7 +252,7 @@ func TestRedirects(t *testing.T) {
 			}
 		}
 		line := l.waitFor(t, i+1)[i]
-		if !regexp.MustCompile(`-> ` + regexp.QuoteMeta(tt.want) + ` \(\d+ ms\)$`).MatchString(line) {
+		if !regexp.MustCompile(`file = ` + regexp.QuoteMeta(tt.path) + ` \(event action_x\): ` + regexp.QuoteMeta(tt.want) + ` in \d+\.\d ms$`).MatchString(line) {
 			t.Errorf("%s: %q, want outcome %q", tt.path, line, tt.want)
 		}
 	}
@@ -277,11 +277,11 @@ func TestRefusesOtherSchemes(t *testing.T) {
 	}
 	lines := l.waitFor(t, 5)
 	for _, line := range lines[:4] {
-		if !strings.HasPrefix(line, "WARNING fkey3 ") || !strings.Contains(line, " -> refused: actionurl: ") {
+		if !strings.HasPrefix(line, "WARNING Refused GET request ") || !strings.Contains(line, " (event fkey3): actionurl: ") || strings.Contains(line, " ms") {
 			t.Errorf("refusal line %q", line)
 		}
 	}
-	if !strings.HasPrefix(lines[4], "INFO fkey4 ") {
+	if !strings.HasPrefix(lines[4], "INFO Sending GET request ") || !strings.Contains(lines[4], " (event fkey4): 200 OK in ") {
 		t.Errorf("line %q", lines[4])
 	}
 }
@@ -312,10 +312,10 @@ func TestOutcomes(t *testing.T) {
 	d.Fire("epw", pw+"/x?a=1")
 	lines := l.waitFor(t, 4)
 	want := []string{
-		`^WARNING e404 http://\S+/404 -> 404 \(\d+ ms\)$`,
-		`^INFO ebig http://\S+/big -> 200 \(\d+ ms\)$`,
-		`^WARNING edead http://\S+/x -> error: dial tcp \S+: connect: connection refused \(\d+ ms\)$`,
-		`^INFO epw http://user:@127\.0\.0\.1:\d+/x\?a=1 -> 200 \(\d+ ms\)$`,
+		`^WARNING Sending GET request host = \S+, file = /404 \(event e404\): 404 Not Found in \d+\.\d ms$`,
+		`^INFO Sending GET request host = \S+, file = /big \(event ebig\): 200 OK in \d+\.\d ms$`,
+		`^WARNING Sending GET request host = \S+, file = /x \(event edead\): error: dial tcp \S+: connect: connection refused in \d+\.\d ms$`,
+		`^INFO Sending GET request host = 127\.0\.0\.1:\d+, file = /x\?a=1 \(event epw\): 200 OK in \d+\.\d ms$`,
 	}
 	for i, re := range want {
 		if !regexp.MustCompile(re).MatchString(lines[i]) {

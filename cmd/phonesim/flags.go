@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"phonesim/firmware"
+	"phonesim/phonelog"
 	"phonesim/provisioning"
 )
 
@@ -29,6 +30,10 @@ type options struct {
 	noEcho    bool
 	version   bool
 	logLevel  string
+	logFormat string
+	// level and format are --log-level and --log-format, parsed
+	level  firmware.Level
+	format phonelog.Format
 	// sipDefault and httpDefault: the address was not given, so a busy
 	// default port falls back to a free one instead of failing
 	sipDefault, httpDefault bool
@@ -46,13 +51,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.mac, "mac", "", "the phone's `MAC` (12 hex digits)")
 	fs.StringVar(&o.model, "model", "", "the phone model (`NAME`, sets phone_type; default snomD785)")
 	fs.IntVar(&o.expansion, "expansion", 0, "expansion modules attached (`N`, 0-3, 18 keys each)")
-	fs.StringVar(&o.data, "data", "", "`DIR` where DND, redirection and the call lists are kept across restarts (default: nothing is kept)")
+	fs.StringVar(&o.data, "data", "", "`DIR` where the user's setting changes and the call lists are kept across restarts (default: nothing is kept)")
 	fs.BoolVar(&o.echo, "echo", false, "start the built-in echo phone and put it on a function key (default when no setting is given)")
 	fs.BoolVar(&o.noEcho, "no-echo", false, "do not start the built-in echo phone")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
-	fs.StringVar(&o.logLevel, "log-level", "info", "lowest `LEVEL` written to stderr in headless mode: debug, info, notice, warning, error")
+	fs.StringVar(&o.logLevel, "log-level", "info", "lowest `LEVEL` written to stderr in headless mode and shown on /log.htm and /log.txt: debug, info, notice, warning, error, or a snom digit 0-9")
+	fs.StringVar(&o.logFormat, "log-format", "digits", "how log lines write their level (`FORM`): digits, as snom does (\"[6] ...\"), or words (\"[INFO] ...\")")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: phonesim [flags]\n       phonesim check [-c FILE ...] [-s NAME=VALUE ...]\n       phonesim hwtest [flags]\n\nA virtual IP desk phone. Flags:\n")
+		fmt.Fprintf(stderr, "Usage: phonesim [flags]\n       phonesim check [-c FILE ...] [-s NAME=VALUE ...]\n       phonesim hwtest [flags]\n       phonesim hooks [--listen ADDR] [--json]\n\nA virtual IP desk phone. Flags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -71,18 +77,19 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.expansion < 0 || o.expansion > 3 {
 		return nil, fmt.Errorf("--expansion %d: must be 0 to 3", o.expansion)
 	}
-	if _, ok := levels[strings.ToLower(o.logLevel)]; !ok {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, notice, warning or error", o.logLevel)
+	level, err := phonelog.ParseLevel(o.logLevel)
+	if err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, notice, warning, error or a digit 0-9", o.logLevel)
 	}
+	format, err := phonelog.ParseFormat(o.logFormat)
+	if err != nil {
+		return nil, fmt.Errorf("--log-format %q: want digits or words", o.logFormat)
+	}
+	o.level, o.format = level, format
 	if o.mac != "" && !macPattern.MatchString(o.mac) {
 		return nil, fmt.Errorf("--mac %q: need 12 hex digits", o.mac)
 	}
 	return o, nil
-}
-
-var levels = map[string]firmware.Level{
-	"debug": firmware.Debug, "info": firmware.Info, "notice": firmware.Notice,
-	"warning": firmware.Warning, "error": firmware.Error,
 }
 
 var macPattern = regexp.MustCompile(`^[0-9A-Fa-f]{12}$`)

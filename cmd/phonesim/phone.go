@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -35,9 +34,10 @@ func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 
 	headless := o.headless || !isTerminal(stdout)
 	log := phonelog.New(2000, time.Now)
+	log.SetLevel(o.level) // stderr and the log pages' default; the SIP stack's debug records are made only at debug
+	log.SetFormat(o.format)
 	if headless {
 		log.SetOutput(stderr)
-		log.SetOutputLevel(levels[strings.ToLower(o.logLevel)])
 	}
 
 	var base *provisioning.File

@@ -277,7 +277,7 @@ const (
 	actNone action = iota
 	actKey
 	actLongPress // a key held long (Alt, or the right button)
-	actCancel // Esc: closes the help, else CANCEL
+	actCancel    // Esc: closes the help, else CANCEL
 	actHelp
 	actLog
 	actQuit

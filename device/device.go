@@ -20,6 +20,7 @@ import (
 	"phonesim/phonelog"
 	"phonesim/provisioning"
 	"phonesim/sipua"
+	"phonesim/trace"
 	"phonesim/webui"
 )
 
@@ -38,6 +39,9 @@ type Config struct {
 	Log      *phonelog.Log   // where log lines go; nil makes one
 	Clock    func() time.Time
 	Data     string // folder for what the phone keeps across restarts; "" keeps nothing
+	// Trace records the phone's SIP and RTP (--sip-trace, --pcap) and
+	// keeps the ladder of /ladder.htm; nil: a recorder of the ladder only.
+	Trace *trace.Recorder
 }
 
 // Device is one running phone.
@@ -59,6 +63,8 @@ type Device struct {
 	saves     chan firmware.Memory // to the writer, newest wins
 	userSaves chan userSave        // to the writer, newest wins
 	kept      keptState            // how far the writer got
+
+	dataState dataState // the data folder as the writer knows it (memory.go)
 
 	store        *provisioning.Store // owned by the loop
 	ops          chan func()         // work that must run on the loop (it owns store and phone)
@@ -98,7 +104,7 @@ func New(cfg Config) (*Device, error) {
 		saves:     make(chan firmware.Memory, 1),
 	}
 	if cfg.Data != "" {
-		cleanTemps(cfg.Data)
+		d.dataState.probe = prepareData(cfg.Data)
 		d.restoreUser()
 	}
 	d.phone = firmware.New(d.store.Resolve())
@@ -114,13 +120,41 @@ func New(cfg Config) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
+	ua.SetRecorder(cfg.Trace) // sipua/trace.go
 	d.ua = ua
 	d.fetch = dispatch.New(dispatch.Config{Logf: d.logf})
 	d.apps = dispatch.NewApps(dispatch.AppsConfig{Logf: d.logf, Done: d.appDone})
 	v := d.phone.View()
 	d.view.Store(&v)
 	d.settings.Store(d.phone.Settings())
+	d.applyMedia()
 	return d, nil
+}
+
+// toggleRecording starts or stops recording a call (the REC key).
+func (d *Device) toggleRecording(c firmware.CallID) {
+	if d.ua.Stats(c).RecordingActive {
+		if path, err := d.ua.StopRecording(c); err != nil {
+			d.log.Add(firmware.Warning, "recording: "+err.Error())
+		} else {
+			d.log.Add(firmware.Info, "recording stopped: "+path)
+		}
+		return
+	}
+	if path, err := d.ua.StartRecording(c); err != nil {
+		d.log.Add(firmware.Warning, "recording: "+err.Error())
+	} else {
+		d.log.Add(firmware.Info, "recording to "+path)
+	}
+}
+
+// applyMedia hands the media settings in force (codecs, tone scheme,
+// microphone file, recording) to the SIP adapter; it does nothing when
+// they did not change.
+func (d *Device) applyMedia() {
+	if err := d.ua.SetMediaConfig(sipua.MediaConfigFrom(d.settings.Load().Get)); err != nil {
+		d.log.Add(firmware.Warning, "media settings: "+err.Error())
+	}
 }
 
 func (d *Device) logf(level firmware.Level, format string, args ...any) {
@@ -130,7 +164,10 @@ func (d *Device) logf(level firmware.Level, format string, args ...any) {
 // Start binds the SIP sockets and starts the phone's loop; it returns once
 // the phone answers on its SIP port. The loop ends when ctx is done.
 func (d *Device) Start(ctx context.Context) error {
-	if err := d.ua.Start(ctx); err != nil {
+	// The loop alone closes the UA (run's defer), so Done waits for the
+	// calls' BYEs and CANCELs to be answered; the UA must not close
+	// itself on ctx, or a second Close would return at once.
+	if err := d.ua.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
 	d.ctx = ctx
@@ -156,10 +193,13 @@ func (d *Device) Start(ctx context.Context) error {
 // keep writes each Memory the phone hands out, off the phone's loop.
 // Once the loop has stopped it writes the last one still waiting.
 func (d *Device) keep(stopped <-chan struct{}) {
+	d.reportData(d.dataState.probe, stopped) // a read-only or full folder shows at once
 	write := func(m firmware.Memory) {
-		if err := saveMemory(d.data, m); err != nil {
+		err := saveMemory(d.data, m)
+		if err != nil {
 			d.log.Add(firmware.Error, "cannot keep the call lists: "+err.Error())
 		}
+		d.reportData(err, stopped)
 	}
 	writeUser := func(u userSave) {
 		err := saveUserSettings(d.data, u.values)
@@ -167,6 +207,7 @@ func (d *Device) keep(stopped <-chan struct{}) {
 			d.log.Add(firmware.Error, "cannot keep the user's settings: "+err.Error())
 		}
 		d.kept.done(u.gen, err)
+		d.reportData(err, stopped)
 	}
 	for {
 		select {
@@ -252,6 +293,8 @@ func (d *Device) step(ev firmware.Event) {
 			d.reprovision()
 		case firmware.RunApp:
 			d.runApp(e)
+		case firmware.ToggleRecording:
+			d.toggleRecording(e.Call)
 		case firmware.SetLED:
 			// the terminal and web read LEDs from the View; a board's LED driver hooks in here
 		default:
@@ -262,6 +305,10 @@ func (d *Device) step(ev firmware.Event) {
 		changed = true
 		// keys change settings too (DND sets dnd_mode): /settings.htm follows
 		d.settings.Store(d.phone.Settings())
+		switch ev.(type) {
+		case firmware.SettingsChanged, firmware.SettingChanged:
+			d.applyMedia()
+		}
 	}
 	if changed {
 		v := d.phone.View()
@@ -364,6 +411,9 @@ func (d *Device) Done() <-chan struct{} { return d.done }
 
 // MediaStats reports RTP counters of a call.
 func (d *Device) MediaStats(c firmware.CallID) sipua.MediaStats { return d.ua.Stats(c) }
+
+// CallMedia is a call's media statistics for /api/state.
+func (d *Device) CallMedia(c firmware.CallID) any { return d.ua.Stats(c) }
 
 var _ webui.Phone = (*Device)(nil)
 

@@ -238,6 +238,7 @@ func (d *Device) bootFetch(ctx context.Context) {
 		v := d.phone.View()
 		d.view.Store(&v)
 		d.settings.Store(d.phone.Settings())
+		d.applyMedia()
 	}
 	d.lastFetch = d.clock()
 }

@@ -54,6 +54,9 @@ func screenLines(v firmware.View) ([]string, int) {
 	if len(marks) > 0 {
 		lines = append(lines, strings.Join(marks, "  "))
 	}
+	if v.DataError != "" {
+		lines = append(lines, "Data folder: cannot write") // changes will not survive a restart
+	}
 	if v.Message != "" {
 		lines = append(lines, v.Message)
 	}

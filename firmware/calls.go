@@ -300,7 +300,7 @@ func (p *Phone) answer(c *call) {
 	p.offHook()
 	c.deadline = 0
 	p.active = c.id
-	p.emit(Answer{Call: c.id})
+	p.emit(Answer{Call: c.id, Timers: p.callTimers()})
 	p.setState(c, Connected)
 	p.logf(Info, "call with "+displayOf(c.remote)+" connected")
 	p.remember(&p.received, c.remote)
@@ -340,7 +340,11 @@ func (p *Phone) redirectURI(mode string, identity int) string {
 		p.logf(Warning, "redirection "+mode+" has no target number: not redirecting")
 		return ""
 	}
-	return p.targetURI(number, identity)
+	uri, ok := p.target(number, identity, "redirection "+mode)
+	if !ok {
+		return "" // logged and shown; the call rings here
+	}
+	return uri
 }
 
 // missedCall records an inbound call that alerted and was never answered.
@@ -437,21 +441,32 @@ func (p *Phone) dialNumber(number string) {
 }
 
 // dial places a call to number on the dialing appearance (or a new one).
+// A number that makes no valid SIP URI is refused before anything is
+// taken.
 func (p *Phone) dial(number string) {
 	c := p.dialingCall()
+	identity := p.activeIdentity()
+	if c != nil {
+		identity = c.identity
+	}
+	uri, ok := p.target(number, identity, "dial")
+	if !ok {
+		return
+	}
 	if c == nil {
 		if c = p.startDialing(); c == nil {
 			return
 		}
 	}
 	p.ndigits = 0
-	c.remote = Party{URI: p.targetURI(number, c.identity)}
+	c.remote = Party{URI: uri}
 	c.remote.Name = p.s.NameFor(c.remote.URI)
 	p.active = c.id
 	c.sipCallID = p.newSIPCallID()
 	p.offHook()
 	p.emit(Dial{Call: c.id, Target: c.remote.URI, Identity: c.identity, SIPCallID: c.sipCallID,
-		From: Party{URI: p.localURI(c.identity), Display: p.s.Get("user_realname" + strconv.Itoa(c.identity))}})
+		From:   Party{URI: p.localURI(c.identity), Display: p.s.Get("user_realname" + strconv.Itoa(c.identity))},
+		Timers: p.callTimers()})
 	p.setState(c, Calling)
 	p.lastDialed = number
 	p.changed = true
@@ -535,6 +550,11 @@ func (p *Phone) redirected(e CallRedirected) {
 		p.end(c, "Redirected")
 		return
 	}
+	if err := CheckSIPURI(target); err != nil {
+		p.logf(Warning, "call to "+c.remote.URI+" redirected ("+strconv.Itoa(e.Status)+") to an invalid target "+quoteShort(target)+": "+err.Error())
+		p.end(c, "Invalid number")
+		return
+	}
 	p.logf(Info, "call to "+c.remote.URI+" redirected ("+strconv.Itoa(e.Status)+") to "+target)
 	c.id = p.nextCallID()
 	p.seq++
@@ -543,7 +563,8 @@ func (p *Phone) redirected(e CallRedirected) {
 	c.sipCallID = p.newSIPCallID()
 	p.active = c.id
 	p.emit(Dial{Call: c.id, Target: target, Identity: c.identity, SIPCallID: c.sipCallID,
-		From: Party{URI: p.localURI(c.identity), Display: p.s.Get("user_realname" + strconv.Itoa(c.identity))}})
+		From:   Party{URI: p.localURI(c.identity), Display: p.s.Get("user_realname" + strconv.Itoa(c.identity))},
+		Timers: p.callTimers()})
 	p.setState(c, Calling)
 }
 
@@ -578,7 +599,16 @@ func (p *Phone) ended(e CallEnded) {
 		p.canceled(CallCanceled{Call: e.Call, Reason: e.Reason})
 		return
 	}
-	p.logf(Info, "call with "+displayOf(c.remote)+" ended by the remote party")
+	switch e.Reason {
+	case "", "bye":
+		p.logf(Info, "call with "+displayOf(c.remote)+" ended by the remote party")
+	case "transferred":
+		p.logf(Info, "call with "+displayOf(c.remote)+" ended: transferred")
+	default:
+		// the dialog or its media died: no answer to a re-INVITE, the
+		// session expired, no RTP
+		p.logf(Warning, "call with "+displayOf(c.remote)+" ended: "+e.Reason)
+	}
 	p.end(c, "Call ended")
 }
 
@@ -632,7 +662,10 @@ func (p *Phone) transfer(number string) {
 	if c == nil || (c.state != Connected && c.state != OnHold) {
 		return
 	}
-	target := p.targetURI(number, c.identity)
+	target, ok := p.target(number, c.identity, "transfer")
+	if !ok {
+		return
+	}
 	p.emit(TransferCall{Call: c.id, Target: target})
 	p.logf(Info, "transferring "+displayOf(c.remote)+" to "+target)
 	p.render()

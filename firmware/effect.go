@@ -1,5 +1,7 @@
 package firmware
 
+import "time"
+
 // Effect is something the adapters must do: send a SIP message, fetch a
 // URL, redraw. Effects are imperatives; the core does none of them itself.
 type Effect interface{ effect() }
@@ -14,13 +16,29 @@ type Dial struct {
 	Target    string // full SIP URI
 	From      Party  // our identity as the From header shows it
 	Identity  int    // 1-12: whose credentials to use
+	Timers    CallTimers
 }
 
 // Ring answers an incoming call with 180 Ringing.
 type Ring struct{ Call CallID }
 
 // Answer answers an incoming call with 200 OK and starts media.
-type Answer struct{ Call CallID }
+type Answer struct {
+	Call   CallID
+	Timers CallTimers
+}
+
+// CallTimers end a call whose other side vanished without a word. Zero
+// durations are off.
+type CallTimers struct {
+	// SessionExpires is the RFC 4028 session interval the phone asks for
+	// (timer_support, session_timer): the dialog is refreshed within it,
+	// and a session nobody refreshed ends with a BYE.
+	SessionExpires time.Duration
+	// RTPTimeout ends a connected call that is not on hold when no RTP
+	// arrived for that long (rtp_timeout).
+	RTPTimeout time.Duration
+}
 
 // Reject answers an incoming call with a final error (480, 486, 603).
 type Reject struct {
@@ -166,3 +184,8 @@ func (SaveSetting) effect() {}
 type Reprovision struct{}
 
 func (Reprovision) effect() {}
+
+// ToggleRecording starts recording a call to WAV, or stops it (the REC key).
+type ToggleRecording struct{ Call CallID }
+
+func (ToggleRecording) effect() {}

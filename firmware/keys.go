@@ -72,6 +72,10 @@ func (p *Phone) act(k keypad.Key) {
 		}
 	case keypad.Action:
 		p.manualAction(0)
+	case keypad.Record:
+		if active != nil && active.state == Connected {
+			p.emit(ToggleRecording{Call: active.id})
+		}
 	case keypad.Reprovision:
 		p.logf(Info, "provisioning: fetching the setting server")
 		p.emit(Reprovision{})
@@ -580,7 +584,7 @@ var keyEvents = map[string]keypad.Key{
 	"F_DND": keypad.DND, "F_REDIAL": keypad.Redial, "F_HOLD": keypad.Hold, "F_TRANSFER": keypad.Transfer,
 	"F_MUTE": keypad.Mute, "F_REDIRECT": keypad.Redirect, "F_CONFERENCE": keypad.Conference,
 	"F_MENU": keypad.Menu, "F_SETTINGS": keypad.Menu, "F_HEADSET": keypad.Headset, "F_SPEAKER": keypad.Speaker,
-	"F_CANCEL": keypad.Cancel, "F_OK": keypad.Enter, "F_ENTER": keypad.Enter,
+	"F_CANCEL": keypad.Cancel, "F_OK": keypad.Enter, "F_ENTER": keypad.Enter, "F_REC": keypad.Record,
 }
 
 func (p *Phone) lineKey(k *fkey) {

@@ -23,8 +23,43 @@ type MemoryLoaded struct{ Memory Memory }
 // SaveMemory asks the adapter to keep m (replacing what it kept).
 type SaveMemory struct{ Memory Memory }
 
-func (MemoryLoaded) event() {}
-func (SaveMemory) effect()  {}
+// DataFolderFailed reports that the data folder does not take what the
+// phone keeps (read-only, full, gone): the user's changes (DND,
+// redirection) and the call lists will not survive a restart. Reason is
+// the adapter's error. DataFolderRecovered reports that writing works
+// again.
+type DataFolderFailed struct{ Reason string }
+
+type DataFolderRecovered struct{}
+
+func (MemoryLoaded) event()        {}
+func (SaveMemory) effect()         {}
+func (DataFolderFailed) event()    {}
+func (DataFolderRecovered) event() {}
+
+// dataFolder takes the news about the data folder: the display and the
+// state say so while it fails, so a change that will be lost at the next
+// restart is not lost in silence. The log has it once per failure.
+func (p *Phone) dataFolder(failed bool, reason string) {
+	if !failed {
+		if p.dataErr == "" {
+			return
+		}
+		p.dataErr = ""
+		p.logf(Info, "data folder: writing again")
+		p.render()
+		return
+	}
+	if reason == "" {
+		reason = "cannot write"
+	}
+	was := p.dataErr
+	p.dataErr = reason
+	if was == "" {
+		p.logf(Error, "data folder: "+reason+": changes (DND, redirection, call lists) will not survive a restart")
+	}
+	p.render()
+}
 
 func (p *Phone) loadMemory(m Memory) {
 	if !p.s.IsSet("dnd_mode") {

@@ -74,6 +74,8 @@ type Phone struct {
 
 	out     []Effect // effects of the Step in progress
 	changed bool     // the Memory changed in this Step
+
+	dataErr string // why the data folder takes no writes ("" while it does)
 }
 
 type regState struct {
@@ -135,6 +137,10 @@ func (p *Phone) Step(ev Event) []Effect {
 	switch e := ev.(type) {
 	case MemoryLoaded:
 		p.loadMemory(e.Memory)
+	case DataFolderFailed:
+		p.dataFolder(true, e.Reason)
+	case DataFolderRecovered:
+		p.dataFolder(false, "")
 	case PoweredOn:
 		p.token = e.Token
 		if p.token == "" {
@@ -265,7 +271,12 @@ func (p *Phone) tick(t Tick) {
 				changed = true
 			}
 		case c.state == Ringing && c.dir == Incoming && c.deadline > 0 && p.ticks >= c.deadline:
-			target := p.targetURI(p.s.Get("redirect_time_number"), c.identity)
+			target := p.redirectURI("time", c.identity)
+			if target == "" {
+				c.deadline = 0 // it rings on
+				changed = true
+				break
+			}
 			p.emit(Redirect{Call: c.id, Status: 302, Target: target})
 			p.logf(Info, "call from "+c.remote.URI+" redirected after "+p.s.Get("redirect_time")+" s to "+target)
 			p.free(c)
@@ -411,6 +422,7 @@ func (p *Phone) View() View {
 		Modules:    p.modules,
 		Volume:     p.volume,
 		Missed:     p.missedUnseen,
+		DataError:  p.dataErr,
 	}
 	if p.redirect != "" {
 		v.RedirectTo = p.redirectTarget(p.redirect)
@@ -508,14 +520,17 @@ func (p *Phone) hostPort() string {
 // IP address (a fifth group is the port), as snom phones dial IPs; any
 // other number goes to the identity's host (for a local identity: this
 // phone's own IP, port 5060).
+//
+// A # in the user part is written %23 (a raw # is not allowed in a SIP
+// URI). targetURI does not check what it built: target does.
 func (p *Phone) targetURI(number string, identity int) string {
 	n := strings.TrimSpace(number)
 	lower := strings.ToLower(n)
 	if strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:") {
-		return n
+		return escapeHash(n)
 	}
 	if strings.Contains(n, "@") {
-		return "sip:" + n
+		return escapeHash("sip:" + n)
 	}
 	if ip, ok := starIP(n); ok {
 		return "sip:" + ip
@@ -527,7 +542,46 @@ func (p *Phone) targetURI(number string, identity int) string {
 			host = "127.0.0.1"
 		}
 	}
-	return "sip:" + n + "@" + host
+	return escapeHash("sip:" + n + "@" + host)
+}
+
+// target turns what the user dialed, or a setting or a key names, into
+// the SIP URI a call, transfer or redirection goes to, and checks it
+// (CheckSIPURI): every target the core sends passes here. An invalid one
+// is refused: the display says "Invalid number", the log says why.
+func (p *Phone) target(number string, identity int, what string) (string, bool) {
+	uri := p.targetURI(number, identity)
+	if err := CheckSIPURI(uri); err != nil {
+		p.logf(Warning, what+": invalid number "+quoteShort(number)+": "+err.Error())
+		p.say("Invalid number")
+		p.render()
+		return "", false
+	}
+	return uri, true
+}
+
+// quoteShort quotes network or user text for a log line: ASCII only,
+// capped.
+func quoteShort(s string) string {
+	const most = 80
+	if len(s) > most {
+		return strconv.QuoteToASCII(s[:most]) + "..."
+	}
+	return strconv.QuoteToASCII(s)
+}
+
+// callTimers are the timers that end a call whose other side vanished:
+// the session timer (timer_support, session_timer; RFC 4028 wants at
+// least 90 s) and RTP inactivity (rtp_timeout).
+func (p *Phone) callTimers() CallTimers {
+	var t CallTimers
+	if secs := p.s.Int("session_timer", 3600); p.s.On("timer_support") && secs > 0 {
+		t.SessionExpires = time.Duration(max(secs, 90)) * time.Second
+	}
+	if secs := p.s.Int("rtp_timeout", 0); secs > 0 {
+		t.RTPTimeout = time.Duration(secs) * time.Second
+	}
+	return t
 }
 
 // starIP reads "127*0*0*1" or "127*0*0*1*5062" as an IP address and port.

@@ -264,6 +264,14 @@ func (r *runner) exec(cmd string) string {
 		step(CallCanceled{Call: CallID(pos(0)), Reason: kv("reason")})
 	case "bye":
 		step(CallEnded{Call: CallID(pos(0)), Reason: "bye"})
+	case "ended":
+		// ended CALL REASON...: the dialog died (no answer to a
+		// re-INVITE, session expired, no RTP)
+		step(CallEnded{Call: CallID(pos(0)), Reason: strings.Join(args[1:], " ")})
+	case "data-failed":
+		step(DataFolderFailed{Reason: strings.Join(args, " ")})
+	case "data-ok":
+		step(DataFolderRecovered{})
 	case "registered":
 		n, _ := strconv.Atoi(pos(0))
 		step(Registered{Identity: n})
@@ -414,6 +422,9 @@ func describe(v View) string {
 	}
 	if v.Missed > 0 {
 		fmt.Fprintf(&b, " missed=%d", v.Missed)
+	}
+	if v.DataError != "" {
+		fmt.Fprintf(&b, " data_error=%q", v.DataError)
 	}
 	b.WriteString("\n")
 	for _, c := range v.Calls {

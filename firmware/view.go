@@ -170,6 +170,9 @@ type View struct {
 	Modules    int       // expansion modules attached
 	Volume     int
 	Missed     int // missed calls not yet looked at
+	// DataError says why the data folder takes no writes ("" while it
+	// does): the user's changes will not survive a restart.
+	DataError string
 }
 
 // IdentityView is one SIP identity.

@@ -40,6 +40,8 @@ const (
 	// Action runs the favourite client action on the call in focus or the
 	// selected call-list entry; ACTION1…ACTION32 run action N.
 	Action Key = "ACTION"
+	// Record starts or stops recording the call in progress (snom's F_REC).
+	Record Key = "REC"
 	F1     Key = "F1"
 	F2     Key = "F2"
 	F3     Key = "F3"
@@ -62,7 +64,7 @@ var hardKeys = map[Key]bool{
 	OffHook: true, OnHook: true, Speaker: true, Headset: true, Enter: true, Cancel: true,
 	DND: true, Redirect: true, Redial: true, Hold: true, Transfer: true, Mute: true,
 	Conference: true, VolumeUp: true, VolumeDown: true, Up: true, Down: true, Left: true,
-	Right: true, Menu: true, Reprovision: true, Action: true, F1: true, F2: true, F3: true, F4: true,
+	Right: true, Menu: true, Reprovision: true, Action: true, Record: true, F1: true, F2: true, F3: true, F4: true,
 }
 
 var fkeyNames [MaxFunctionKeys]Key

@@ -142,6 +142,14 @@ var schema = []Spec{
 	{Name: "max_calls", Kind: Int, Default: "4", Min: 1, Max: 12, Group: GroupBehaviour, Doc: "call appearances (phonesim's; snom fixes it per model)"},
 	{Name: "auto_dial", Kind: Seconds, Default: "off", Min: 1, Max: 60, Group: GroupBehaviour, Doc: "seconds after the last digit before the number is sent"},
 	{Name: "ringing_time", Kind: Int, Default: "180", Min: 0, Max: 3600, Group: GroupBehaviour, Doc: "seconds an unanswered call rings before it is missed (0: until the caller gives up)"},
+	{Name: "timer_support", Kind: Bool, Default: "on", Values: onOff, Group: GroupBehaviour, Doc: "SIP session timers (RFC 4028): calls are refreshed, and one nobody refreshed ends with a BYE"},
+	{Name: "session_timer", Kind: Int, Default: "3600", Min: 0, Max: 86400, Group: GroupBehaviour, Doc: "session interval asked for, in seconds (Session-Expires; at least 90, the Min-SE; 0: no session timer)"},
+	{Name: "rtp_timeout", Kind: Seconds, Default: "60", Min: 5, Max: 3600, Group: GroupBehaviour, Doc: "a connected call not on hold ends after this many seconds without RTP received (phonesim's; off: never)"},
+	{Name: "codec_priority_list", Family: PerIdentity, Kind: Set, Default: "pcmu,pcma,telephone-event", Values: []string{"pcmu", "pcma", "g722", "g729", "gsm", "g723", "g726-24", "g726-32", "g726-40", "aal2-g726-32", "ilbc", "opus", "telephone-event"}, Group: GroupBehaviour, Doc: "codecs offered and taken, in priority order (snom's names); phonesim has pcmu, pcma and telephone-event and leaves the others out"},
+	{Name: "tone_scheme", Kind: Enum, Default: "GER", Values: []string{"aus", "aut", "chn", "dnk", "esp", "fra", "gbr", "ger", "ind", "ita", "jpn", "mex", "nld", "nor", "nzl", "swe", "swi", "usa"}, Group: GroupBehaviour, Doc: "country of the dial, ringback, busy and call-waiting tones (snom's codes: USA, GER, GBR …)"},
+	{Name: "audio_in_file", Group: GroupBehaviour, Doc: "the microphone: a WAV file (16-bit PCM, mono, 8 or 16 kHz) sent in a loop in every call (phonesim's; --audio-in)"},
+	{Name: "record_calls", Kind: Bool, Default: "off", Values: onOff, Group: GroupBehaviour, Doc: "record every call to a stereo WAV file in record_dir: left sent, right received (phonesim's)"},
+	{Name: "record_dir", Group: GroupBehaviour, Doc: "folder of call recordings; empty: recordings in the working directory (phonesim's)"},
 
 	// network, web and provisioning
 	{Name: "phone_type", Default: "snomD785", Group: GroupNetwork, Doc: "model (--model)"},
@@ -349,8 +357,8 @@ var (
 	fkeyTypesUnsupported = []string{"orbit", "park", "intercom", "icom", "presence", "xml", "button", "multicast", "p2t", "push2talk", "transfer", "redirect", "conference", "recorder", "action_url", "ivr", "callforward", "hotdesk", "mobile", "prefix", "split", "direct"}
 	// KeyEvents maps the keyevent names phonesim acts on to the hard key
 	// they press.
-	keyEventsSupported   = []string{"F_DND", "F_REDIAL", "F_HOLD", "F_TRANSFER", "F_MUTE", "F_REDIRECT", "F_CONFERENCE", "F_MENU", "F_SETTINGS", "F_HEADSET", "F_SPEAKER", "F_CANCEL", "F_OK", "F_ENTER"}
-	keyEventsUnsupported = []string{"F_LOGOFF_ALL", "F_ADR_BOOK", "F_CALL_LIST", "F_REC", "F_R", "F_NEXT_ID", "F_PREV_ID", "F_MISSED_LIST", "F_DIALED_LIST", "F_RECEIVED_LIST", "F_REGS", "F_HELP", "F_PICKUP", "F_INTERCOM", "F_STATUS", "F_PRESENCE", "F_PARK", "F_CALLPICKUP", "F_DIRECTORY", "F_LOCK", "F_SHOW_INFO", "F_CALL_FORWARD", "F_VOLUME_UP", "F_VOLUME_DOWN"}
+	keyEventsSupported   = []string{"F_DND", "F_REDIAL", "F_HOLD", "F_TRANSFER", "F_MUTE", "F_REDIRECT", "F_CONFERENCE", "F_MENU", "F_SETTINGS", "F_HEADSET", "F_SPEAKER", "F_CANCEL", "F_OK", "F_ENTER", "F_REC"}
+	keyEventsUnsupported = []string{"F_LOGOFF_ALL", "F_ADR_BOOK", "F_CALL_LIST", "F_R", "F_NEXT_ID", "F_PREV_ID", "F_MISSED_LIST", "F_DIALED_LIST", "F_RECEIVED_LIST", "F_REGS", "F_HELP", "F_PICKUP", "F_INTERCOM", "F_STATUS", "F_PRESENCE", "F_PARK", "F_CALLPICKUP", "F_DIRECTORY", "F_LOCK", "F_SHOW_INFO", "F_CALL_FORWARD", "F_VOLUME_UP", "F_VOLUME_DOWN"}
 )
 
 // SupportedKeyEvents lists the keyevent names phonesim carries out.

@@ -87,11 +87,26 @@ type call struct {
 	cancelSent   bool
 	cancelTimer  *time.Timer
 
-	// A re-INVITE of ours (hold, resume).
+	// A re-INVITE of ours (hold, resume, session refresh).
 	reTx      sip.ClientTransaction
 	reInvite  *sip.Request
+	reTimer   *time.Timer // bounds the wait for its answer (Config.TransactionTimeout)
 	reHold    bool
 	holdDirty bool // hold changed while a re-INVITE was pending
+
+	// An UPDATE of ours (session refresh).
+	updTx    sip.ClientTransaction
+	updTimer *time.Timer
+
+	// What ends a call whose other side vanished: the session timer
+	// (RFC 4028) and RTP inactivity.
+	timers      firmware.CallTimers
+	st          sessionTimer
+	peerUpdate  bool // the other side takes UPDATE (its Allow)
+	rtpTick     *time.Ticker
+	rtpCount    uint64    // packets received at the last check
+	rtpAt       time.Time // when the count last moved (or counting resumed)
+	remoteSends bool      // the other side's SDP says it sends to us
 
 	// A REFER of ours (blind transfer).
 	referTx     sip.ClientTransaction
@@ -146,8 +161,19 @@ func (c *call) run() {
 		case res := <-c.reResponses():
 			c.onReinviteResponse(res)
 		case <-c.reDone():
-			c.logf(firmware.Warning, "re-INVITE got no answer")
-			c.reTx = nil
+			c.onReinviteGone()
+		case <-timerC(c.reTimer):
+			c.onReinviteGone()
+		case res := <-c.updResponses():
+			c.onUpdateResponse(res)
+		case <-c.updDone():
+			c.onUpdateGone()
+		case <-timerC(c.updTimer):
+			c.onUpdateGone()
+		case <-timerC(c.st.timer):
+			c.onSessionTimer()
+		case <-tickerC(c.rtpTick):
+			c.checkRTP()
 		case res := <-c.referResponses():
 			c.onReferResponse(res)
 		case <-c.referDone():
@@ -205,6 +231,20 @@ func (c *call) reDone() <-chan struct{} {
 	return nil
 }
 
+func (c *call) updResponses() <-chan *sip.Response {
+	if c.updTx != nil {
+		return c.updTx.Responses()
+	}
+	return nil
+}
+
+func (c *call) updDone() <-chan struct{} {
+	if c.updTx != nil {
+		return c.updTx.Done()
+	}
+	return nil
+}
+
 func (c *call) referResponses() <-chan *sip.Response {
 	if c.referTx != nil {
 		return c.referTx.Responses()
@@ -240,6 +280,13 @@ func timerC(t *time.Timer) <-chan time.Time {
 	return t.C
 }
 
+func tickerC(t *time.Ticker) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
+}
+
 func (c *call) emit(e firmware.Event) { c.u.emit(e) }
 
 // finish releases what the call holds.
@@ -247,6 +294,12 @@ func (c *call) finish() {
 	c.stopAckWait()
 	if c.cancelTimer != nil {
 		c.cancelTimer.Stop()
+	}
+	c.st.stop()
+	c.clearReinvite()
+	c.clearUpdate()
+	if c.rtpTick != nil {
+		c.rtpTick.Stop()
 	}
 	var last MediaStats
 	if s := c.sess.Load(); s != nil {
@@ -267,7 +320,7 @@ func (c *call) onEffect(e firmware.Effect) {
 		}
 	case firmware.Answer:
 		if c.incoming && c.state == offered {
-			c.answer()
+			c.answer(e.Timers)
 		}
 	case firmware.Reject:
 		if c.incoming && c.state == offered {
@@ -324,19 +377,80 @@ func (c *call) hangup() {
 	}
 }
 
-// shutdown ends the call because the UA closes. No events: the phone is
-// going away.
+// shutdownGrace bounds how long a call waits, as the UA closes, for the
+// answer to its BYE or CANCEL: the other side must hear that the call is
+// over before the transport goes, or it keeps the call for ever.
+const shutdownGrace = 2 * time.Second
+
+// shutdown ends the call because the UA closes: BYE on a confirmed
+// dialog, CANCEL on a pending INVITE (and ACK and BYE if a 2xx crosses
+// it), 480 to a ringing call; then it waits, at most shutdownGrace, for
+// the answers. No events: the phone is going away.
 func (c *call) shutdown() {
+	grace := time.NewTimer(shutdownGrace)
+	defer grace.Stop()
+	var reply <-chan struct{}
 	switch c.state {
 	case offered:
-		c.respond(503, "Service Unavailable", nil)
+		c.respond(480, "Temporarily Unavailable", nil)
 	case answered, confirmed:
-		c.sendBye()
+		reply = c.sendBye()
 	case calling:
-		if c.provisional && !c.cancelSent {
-			c.sendCancel()
+		reply = c.shutdownCalling(grace.C)
+	}
+	if reply != nil {
+		select {
+		case <-reply:
+		case <-grace.C:
+			c.logf(firmware.Notice, "closing without an answer to our BYE or CANCEL")
 		}
 	}
+	c.state = ended
+}
+
+// shutdownCalling cancels our pending INVITE and waits for its final
+// answer (a CANCEL may only follow a provisional answer): a 2xx that
+// crosses the CANCEL is ACKed and BYEd. It returns the BYE's answer to
+// wait for, if one was sent.
+func (c *call) shutdownCalling(grace <-chan time.Time) <-chan struct{} {
+	c.cancelWanted = true
+	if c.provisional && !c.cancelSent {
+		c.sendCancel()
+	}
+	for c.outOpen {
+		select {
+		case res := <-c.outTx.Responses():
+			switch {
+			case res.IsProvisional():
+				c.provisional = true
+				if !c.cancelSent {
+					c.sendCancel()
+				}
+			case res.IsSuccess():
+				c.outOpen = false
+				if c.confirm(res) {
+					c.sendAck()
+					return c.sendBye()
+				}
+			default:
+				c.outOpen = false
+			}
+		case <-c.outTx.Done():
+			c.outOpen = false
+		case <-grace:
+			return nil
+		}
+	}
+	return nil
+}
+
+// endDialog ends a call the core did not hang up, because the dialog or
+// the media died: BYE, and CallEnded with why, so the core frees the
+// appearance.
+func (c *call) endDialog(why string) {
+	c.logf(firmware.Warning, "%s: ending the call", why)
+	c.sendBye()
+	c.emit(firmware.CallEnded{Call: c.id, Reason: why})
 	c.state = ended
 }
 
@@ -436,6 +550,7 @@ func (c *call) setHold(hold bool) {
 		return
 	}
 	c.held = hold
+	c.rtpAt = time.Now() // RTP inactivity counts afresh
 	if s := c.sess.Load(); s != nil {
 		s.SetHeld(hold)
 	}
@@ -463,6 +578,7 @@ func (c *call) startMedia(st stream) {
 		return
 	}
 	p := st.params()
+	c.remoteSends = st.dir.sends() && st.remote != nil
 	s.Start(c.u.cfg.Media, p, func(d byte) {
 		c.emit(firmware.DTMFReceived{Call: c.id, Digit: d})
 	})
@@ -470,8 +586,90 @@ func (c *call) startMedia(st stream) {
 
 func (c *call) updateMedia(st stream) {
 	if s := c.sess.Load(); s != nil {
+		c.remoteSends = st.dir.sends() && st.remote != nil
+		c.rtpAt = time.Now()
 		s.Update(st.params())
 	}
+}
+
+// watchRTP starts the RTP inactivity check of a call that is up.
+func (c *call) watchRTP() {
+	if c.timers.RTPTimeout <= 0 || c.rtpTick != nil {
+		return
+	}
+	every := min(max(c.timers.RTPTimeout/4, 20*time.Millisecond), time.Second)
+	c.rtpTick = time.NewTicker(every)
+	c.rtpAt = time.Now()
+}
+
+// checkRTP ends a confirmed call that is not on hold when no RTP came
+// for RTPTimeout while the other side's SDP says it sends.
+func (c *call) checkRTP() {
+	s := c.sess.Load()
+	if s == nil {
+		return
+	}
+	now := time.Now()
+	n := s.Stats().PacketsReceived
+	if n != c.rtpCount || c.state != confirmed || c.held || !c.remoteSends {
+		c.rtpCount, c.rtpAt = n, now
+		return
+	}
+	if now.Sub(c.rtpAt) >= c.timers.RTPTimeout {
+		c.endDialog("no RTP received for " + seconds(c.timers.RTPTimeout))
+	}
+}
+
+// seconds writes a duration as snom's logs do: "60 s", "0.5 s".
+func seconds(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%d s", d/time.Second)
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+// onSessionTimer: as refresher, time to refresh; otherwise (or when our
+// refresh got nowhere) the session expired.
+func (c *call) onSessionTimer() {
+	c.st.timer = nil
+	switch c.state {
+	case answered: // not before the ACK (which is due long before)
+		c.st.timer = time.NewTimer(100 * time.Millisecond)
+		return
+	case confirmed:
+	default:
+		return
+	}
+	if c.st.refresher && !c.st.sent {
+		c.st.sent = true
+		c.st.timer = time.NewTimer(c.st.next())
+		c.refresh()
+		return
+	}
+	c.endDialog("session expired")
+}
+
+// refresh refreshes the session: UPDATE when the other side takes it,
+// else re-INVITE with the current offer. A pending re-INVITE of ours
+// refreshes it when answered.
+func (c *call) refresh() {
+	if c.reTx != nil || c.updTx != nil {
+		return
+	}
+	c.logf(firmware.Debug, "session refresh")
+	if c.peerUpdate {
+		c.sendUpdate()
+		return
+	}
+	c.sendReinvite()
+}
+
+// txTimeout bounds a request of ours within a call.
+func (u *UA) txTimeout() time.Duration {
+	if u.cfg.TransactionTimeout > 0 {
+		return u.cfg.TransactionTimeout
+	}
+	return 64 * sip.T1
 }
 
 // localDirection is what we want to do with audio now.

@@ -40,6 +40,16 @@ type Config struct {
 	// never formatted: the SIP stack's debug records cost nothing unless
 	// the log is at debug.
 	LogEnabled func(level firmware.Level) bool
+	// TransactionTimeout bounds how long a request of ours within a call
+	// waits for a final answer (0: 64·T1, 32 s, as RFC 3261 Timer B).
+	TransactionTimeout time.Duration
+	// Connections others open to our TCP port: closed after
+	// TCPIdleTimeout with nothing read or written and no call on them
+	// (0: 64·T1, 32 s); at most TCPMaxConns open (0: 256), and
+	// TCPMaxConnsPerIP from one address (0: 64); more are closed at once.
+	TCPIdleTimeout   time.Duration
+	TCPMaxConns      int
+	TCPMaxConnsPerIP int
 }
 
 // Allowed is our Allow header.
@@ -62,7 +72,7 @@ type UA struct {
 	bindIP string // where RTP sockets bind
 	port   int
 	udp    net.PacketConn
-	tcp    net.Listener
+	tcp    *tcpListener
 
 	sua    *sipgo.UserAgent
 	srv    *sipgo.Server
@@ -81,10 +91,14 @@ type UA struct {
 	incoming   int
 	accounts   map[int]Account
 	regs       map[int]*registration
+	media      mediaState // callmedia.go: media settings in force
 
 	callWG  sync.WaitGroup // call goroutines
 	bgWG    sync.WaitGroup // goroutines waiting on BYE/CANCEL answers
 	serveWG sync.WaitGroup // transport readers
+
+	seen     seenInvites    // INVITEs handed to the core, for retransmissions
+	tcpCalls map[string]int // TCP source address → incoming calls in progress
 
 	out      outbox
 	pumpStop chan struct{}
@@ -154,6 +168,7 @@ func (u *UA) Start(ctx context.Context) error {
 		return err
 	}
 	u.started = true
+	u.traceStart() // trace.go: SIP on u's sockets to its recorder (--sip-trace, --pcap, /ladder.htm); off again after Close
 
 	u.serveWG.Add(2)
 	go func() {
@@ -162,7 +177,7 @@ func (u *UA) Start(ctx context.Context) error {
 	}()
 	go func() {
 		defer u.serveWG.Done()
-		_ = u.srv.ServeTCP(u.tcp)
+		u.serveTCP(u.tcp)
 	}()
 	go u.pump()
 	if err := u.awaitListener(); err != nil {
@@ -225,7 +240,7 @@ func (u *UA) bind() error {
 			}
 			return fmt.Errorf("sipua: %w", err)
 		}
-		u.udp, u.tcp, u.port = udp, tcp, got
+		u.udp, u.tcp, u.port = udp, newTCPListener(u, tcp), got
 		break
 	}
 	// Advertise the address actually bound ("localhost" is 127.0.0.1);
@@ -263,7 +278,8 @@ func (u *UA) setupSIP() error {
 				u.logf(firmware.Debug, "sip: stray response %d %s", r.StatusCode, r.Reason)
 			}),
 		),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(logger)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(logger),
+			sip.WithTransportLayerReadFilter(u.screenDatagram)), // transport_udp.go
 	)
 	if err != nil {
 		return fmt.Errorf("sipua: %w", err)
@@ -288,16 +304,17 @@ func (u *UA) setupSIP() error {
 	}
 	u.sua, u.srv, u.client = sua, srv, client
 
-	srv.OnInvite(u.guard(u.onInvite))
+	// screen: RFC 3261 §8.2 checks (transport_validate.go).
+	srv.OnInvite(u.guard(u.screen(u.absorbRetransmissions(u.onInvite))))
 	srv.OnAck(u.guard(u.onAck))
-	srv.OnCancel(u.guard(u.onStrayCancel))
-	srv.OnBye(u.guard(u.onInDialog))
-	srv.OnInfo(u.guard(u.onInDialog))
-	srv.OnUpdate(u.guard(u.onInDialog))
-	srv.OnNotify(u.guard(u.onInDialog))
-	srv.OnRefer(u.guard(u.onInDialog))
-	srv.OnOptions(u.guard(u.onOptions))
-	srv.OnNoRoute(u.guard(u.onOther))
+	srv.OnCancel(u.guard(u.screen(u.onStrayCancel)))
+	srv.OnBye(u.guard(u.screen(u.onInDialog)))
+	srv.OnInfo(u.guard(u.screen(u.onInDialog)))
+	srv.OnUpdate(u.guard(u.screen(u.onInDialog)))
+	srv.OnNotify(u.guard(u.screen(u.onInDialog)))
+	srv.OnRefer(u.guard(u.screen(u.onInDialog)))
+	srv.OnOptions(u.guard(u.screen(u.onOptions)))
+	srv.OnNoRoute(u.guard(u.screen(u.onOther)))
 	return nil
 }
 
@@ -421,8 +438,23 @@ func (u *UA) register(c *call) bool {
 	}
 	u.calls[c.id] = c
 	u.bySIP[c.sipCallID] = c
+	if src := tcpSource(c); src != "" {
+		if u.tcpCalls == nil {
+			u.tcpCalls = map[string]int{}
+		}
+		u.tcpCalls[src]++
+	}
 	u.callWG.Add(1)
 	return true
+}
+
+// tcpSource is where an incoming call's INVITE came from over TCP ("":
+// not incoming, not TCP).
+func tcpSource(c *call) string {
+	if !c.incoming || c.invite == nil || !sip.IsReliable(c.invite.Transport()) {
+		return ""
+	}
+	return c.invite.Source()
 }
 
 func (u *UA) unregister(c *call, last MediaStats) {
@@ -430,6 +462,11 @@ func (u *UA) unregister(c *call, last MediaStats) {
 	defer u.mu.Unlock()
 	if u.calls[c.id] == c {
 		delete(u.calls, c.id)
+		if src := tcpSource(c); src != "" {
+			if u.tcpCalls[src]--; u.tcpCalls[src] <= 0 {
+				delete(u.tcpCalls, src)
+			}
+		}
 	}
 	if u.bySIP[c.sipCallID] == c {
 		delete(u.bySIP, c.sipCallID)

@@ -3,13 +3,13 @@ package sipua
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"phonesim/firmware"
-	"phonesim/sipua/media"
 )
 
 // sendTimeout bounds how long sending one request may take (TCP dial).
@@ -54,6 +54,9 @@ func (c *call) invite0(e firmware.Dial) bool {
 		c.state = ended
 		return false
 	}
+	if err := firmware.CheckSIPURI(e.Target); err != nil { // the core checked it too
+		return fail("bad target: " + err.Error())
+	}
 	var target sip.Uri
 	if err := sip.ParseUri(e.Target, &target); err != nil || target.Host == "" ||
 		(target.Scheme != "sip" && target.Scheme != "sips") {
@@ -63,7 +66,7 @@ func (c *call) invite0(e firmware.Dial) bool {
 	if err := sip.ParseUri(e.From.URI, &from); err != nil || from.Host == "" {
 		from = sip.Uri{Scheme: "sip", User: "phonesim", Host: c.u.ip}
 	}
-	sess, err := media.Listen(c.u.bindIP)
+	sess, err := c.listenMedia() // callmedia.go: RTP/RTCP sockets, codecs, microphone, recording
 	if err != nil {
 		return fail("media: " + err.Error())
 	}
@@ -80,11 +83,16 @@ func (c *call) invite0(e firmware.Dial) bool {
 		remoteTarget: target,
 		localSeq:     0,
 	}
+	c.timers = e.Timers
+	c.st.configure(e.Timers.SessionExpires)
 	req := c.dlg.request(sip.INVITE, 0)
 	c.dlg.transport = req.Transport()
 	req.AppendHeader(c.contact())
 	req.AppendHeader(sip.NewHeader("User-Agent", c.u.cfg.UserAgent))
 	req.AppendHeader(sip.NewHeader("Allow", Allowed))
+	for _, h := range c.st.requestHeaders(true) {
+		req.AppendHeader(h)
+	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(c.sdp.offer(sendRecv))
 
@@ -129,6 +137,8 @@ func (c *call) onResponse(res *sip.Response) {
 		c.state = ended
 	case isChallenge(res) && !c.cancelWanted && c.authenticate(res):
 		// sent again with credentials; the call goes on
+	case res.StatusCode == 422 && !c.cancelWanted && c.st.tooSmall(res) && c.inviteAgain():
+		// sent again with the session interval the other side wants
 	default:
 		c.outOpen = false
 		status, reason := res.StatusCode, inert(res.Reason, maxDisplayRunes)
@@ -163,6 +173,31 @@ func (c *call) authenticate(res *sip.Response) bool {
 	return true
 }
 
+// inviteAgain sends our INVITE again with the session interval a 422
+// asked for (RFC 4028 §7.4); false when it cannot.
+func (c *call) inviteAgain() bool {
+	req := c.outInvite.Clone()
+	req.RemoveHeader("Via")
+	for _, name := range []string{"Supported", "Session-Expires", "Min-SE"} {
+		req.RemoveHeader(name)
+	}
+	for _, h := range c.st.requestHeaders(true) {
+		req.AppendHeader(h)
+	}
+	req.CSeq().SeqNo++
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	tx, err := c.u.client.TransactionRequest(ctx, req, c.u.reqOpts()...)
+	if err != nil {
+		c.logf(firmware.Warning, "INVITE again after 422: %v", err)
+		return false
+	}
+	c.outInvite, c.outTx, c.outOpen, c.provisional = req, tx, true, false
+	c.dlg.localSeq = req.CSeq().SeqNo
+	c.logf(firmware.Info, "INVITE sent again with Session-Expires %d (422)", c.st.want)
+	return true
+}
+
 // earlyMedia starts media on a provisional answer with SDP (183
 // Session Progress): the ring-back or announcement the other side plays.
 func (c *call) earlyMedia(res *sip.Response) {
@@ -178,20 +213,30 @@ func (c *call) earlyMedia(res *sip.Response) {
 	c.updateMedia(st)
 }
 
-// established confirms the dialog of a 2xx: ACK, media, CallAnswered.
-func (c *call) established(res *sip.Response) {
+// confirm takes the dialog's remote half from a 2xx to our INVITE;
+// false when the answer names no one (no To).
+func (c *call) confirm(res *sip.Response) bool {
 	to := res.To()
 	if to == nil {
-		c.logf(firmware.Warning, "2xx without To")
-		c.emit(firmware.CallFailed{Call: c.id, Status: 0, Reason: "bad answer"})
-		c.state = ended
-		return
+		return false
 	}
 	c.dlg.remoteTag = tagOf(to.Params)
 	if ct := res.Contact(); ct != nil {
 		c.dlg.remoteTarget = *ct.Address.Clone()
 	}
 	c.dlg.routes = reversed(routeSet(res))
+	return true
+}
+
+// established confirms the dialog of a 2xx: ACK, media, CallAnswered.
+func (c *call) established(res *sip.Response) {
+	if !c.confirm(res) {
+		c.logf(firmware.Warning, "2xx without To")
+		c.emit(firmware.CallFailed{Call: c.id, Status: 0, Reason: "bad answer"})
+		c.state = ended
+		return
+	}
+	to := res.To()
 	c.sendAck()
 	if c.cancelWanted { // answered while we were canceling
 		c.sendBye()
@@ -210,6 +255,9 @@ func (c *call) established(res *sip.Response) {
 	c.startMedia(st)
 	c.updateMedia(st) // when early media started it
 	c.state = confirmed
+	c.peerUpdate = allows(res, sip.UPDATE)
+	c.st.answered(res)
+	c.watchRTP()
 	c.emit(firmware.CallAnswered{Call: c.id, Remote: firmware.Party{
 		URI:     inert(to.Address.String(), maxHeaderRunes),
 		Display: InertDisplay(to.DisplayName),
@@ -250,11 +298,12 @@ func (c *call) sendAck() {
 }
 
 // sendBye ends an established dialog. The answer is awaited in the
-// background (logged only).
-func (c *call) sendBye() {
+// background (logged only); the channel closes when it came (or the
+// transaction ended).
+func (c *call) sendBye() <-chan struct{} {
 	bye := c.dlg.request(sip.BYE, 0)
 	bye.AppendHeader(sip.NewHeader("User-Agent", c.u.cfg.UserAgent))
-	c.transact(bye, "BYE")
+	return c.transact(bye, "BYE")
 }
 
 // sendCancel cancels our pending INVITE (RFC 3261 §9.1): same Request-URI,
@@ -278,18 +327,23 @@ func (c *call) sendCancel() {
 	c.transact(req, "CANCEL")
 }
 
-// transact sends a request whose answer only gets logged.
-func (c *call) transact(req *sip.Request, what string) {
+// transact sends a request whose answer only gets logged. The channel
+// closes once the final answer came, or the transaction ended without
+// one.
+func (c *call) transact(req *sip.Request, what string) <-chan struct{} {
+	answered := make(chan struct{})
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 	defer cancel()
 	tx, err := c.u.client.TransactionRequest(ctx, req, c.u.reqOpts()...)
 	if err != nil {
 		c.logf(firmware.Warning, "%s: %v", what, err)
-		return
+		close(answered)
+		return answered
 	}
 	c.u.bgWG.Add(1)
 	go func() {
 		defer c.u.bgWG.Done()
+		defer close(answered)
 		defer tx.Terminate()
 		for {
 			select {
@@ -305,6 +359,7 @@ func (c *call) transact(req *sip.Request, what string) {
 			}
 		}
 	}()
+	return answered
 }
 
 // sendReinvite offers the current hold state: a=sendonly on hold,
@@ -314,6 +369,9 @@ func (c *call) sendReinvite() {
 	req.AppendHeader(c.contact())
 	req.AppendHeader(sip.NewHeader("User-Agent", c.u.cfg.UserAgent))
 	req.AppendHeader(sip.NewHeader("Allow", Allowed))
+	for _, h := range c.st.requestHeaders(false) {
+		req.AppendHeader(h)
+	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(c.sdp.offer(c.localDirection()))
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
@@ -324,7 +382,34 @@ func (c *call) sendReinvite() {
 		return
 	}
 	c.reTx, c.reInvite, c.reHold = tx, req, c.held
+	c.reTimer = time.NewTimer(c.u.txTimeout())
 	c.logf(firmware.Info, "re-INVITE (hold=%v)", c.held)
+}
+
+// clearReinvite forgets our re-INVITE (its answer came, or never will).
+func (c *call) clearReinvite() {
+	if c.reTimer != nil {
+		c.reTimer.Stop()
+		c.reTimer = nil
+	}
+	c.reTx, c.reInvite = nil, nil
+}
+
+// onReinviteGone: our re-INVITE got no final answer in time. As a 408
+// (RFC 3261 §14.1, §12.2.1.2), the dialog is over: BYE, CallEnded.
+func (c *call) onReinviteGone() {
+	tx := c.reTx
+	c.clearReinvite()
+	if tx != nil {
+		tx.Terminate()
+	}
+	c.endDialog("no answer to re-INVITE")
+}
+
+// dialogGone reports whether a final answer to a request of ours within
+// the dialog says the dialog is gone (RFC 3261 §12.2.1.2: 481, 408).
+func dialogGone(res *sip.Response) bool {
+	return res.StatusCode == 481 || res.StatusCode == 408
 }
 
 func (c *call) onReinviteResponse(res *sip.Response) {
@@ -332,7 +417,16 @@ func (c *call) onReinviteResponse(res *sip.Response) {
 		return
 	}
 	tx, req := c.reTx, c.reInvite
-	c.reTx, c.reInvite = nil, nil
+	c.clearReinvite()
+	switch {
+	case dialogGone(res):
+		tx.Terminate()
+		c.endDialog(fmt.Sprintf("re-INVITE answered %d %s", res.StatusCode, inert(res.Reason, maxDisplayRunes)))
+		return
+	case c.st.tooSmall(res):
+		c.sendReinvite()
+		return
+	}
 	if res.IsSuccess() {
 		ack := c.dlg.request(sip.ACK, req.CSeq().SeqNo)
 		if err := c.u.client.WriteRequest(ack, c.u.reqOpts()...); err != nil {
@@ -350,6 +444,7 @@ func (c *call) onReinviteResponse(res *sip.Response) {
 		if st, err := parseAnswer(res.Body()); err == nil {
 			c.updateMedia(st)
 		}
+		c.st.answered(res) // a re-INVITE refreshes the session
 	} else {
 		c.logf(firmware.Notice, "re-INVITE refused: %v (local hold state kept)", statusError(res))
 	}
@@ -359,6 +454,63 @@ func (c *call) onReinviteResponse(res *sip.Response) {
 			c.sendReinvite()
 		}
 	}
+}
+
+// sendUpdate refreshes the session with an UPDATE without a body (RFC
+// 3311, RFC 4028 §7.4).
+func (c *call) sendUpdate() {
+	req := c.dlg.request(sip.UPDATE, 0)
+	req.AppendHeader(c.contact())
+	req.AppendHeader(sip.NewHeader("User-Agent", c.u.cfg.UserAgent))
+	for _, h := range c.st.requestHeaders(false) {
+		req.AppendHeader(h)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	tx, err := c.u.client.TransactionRequest(ctx, req, c.u.reqOpts()...)
+	if err != nil {
+		c.logf(firmware.Warning, "UPDATE: %v", err)
+		return
+	}
+	c.updTx, c.updTimer = tx, time.NewTimer(c.u.txTimeout())
+}
+
+func (c *call) clearUpdate() {
+	if c.updTimer != nil {
+		c.updTimer.Stop()
+		c.updTimer = nil
+	}
+	if c.updTx != nil {
+		c.updTx.Terminate()
+		c.updTx = nil
+	}
+}
+
+func (c *call) onUpdateResponse(res *sip.Response) {
+	if res.IsProvisional() {
+		return
+	}
+	c.clearUpdate()
+	switch {
+	case res.IsSuccess():
+		c.st.answered(res)
+	case dialogGone(res):
+		c.endDialog(fmt.Sprintf("UPDATE answered %d %s", res.StatusCode, inert(res.Reason, maxDisplayRunes)))
+	case c.st.tooSmall(res):
+		c.sendUpdate()
+	case res.StatusCode == 405 || res.StatusCode == 501:
+		c.peerUpdate = false // refresh by re-INVITE from now on
+		c.sendReinvite()
+	default:
+		c.logf(firmware.Notice, "session refresh refused: %v", statusError(res))
+	}
+}
+
+// onUpdateGone: our UPDATE got no final answer in time: as a 408, the
+// dialog is over.
+func (c *call) onUpdateGone() {
+	c.clearUpdate()
+	c.endDialog("no answer to UPDATE")
 }
 
 // sendInfoDTMF sends digits as SIP INFO (application/dtmf-relay) when
@@ -400,7 +552,7 @@ func (c *call) transfer(target string) {
 		return
 	}
 	var to sip.Uri
-	if err := sip.ParseUri(target, &to); err != nil || to.Host == "" {
+	if err := sip.ParseUri(target, &to); err != nil || to.Host == "" || firmware.CheckSIPURI(target) != nil {
 		c.logf(firmware.Warning, "transfer: bad target %q", target)
 		refused("bad target")
 		return

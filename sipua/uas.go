@@ -62,7 +62,7 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			u.respondStateless(req, tx, 415, "Unsupported Media Type")
 			return
 		}
-		if err := checkOffer(offer); err != nil {
+		if err := u.checkOffer(req, offer); err != nil { // callmedia.go: the called identity's codecs
 			u.logf(firmware.Notice, "sip: INVITE from %s refused: %v", inert(from.Address.String(), maxHeaderRunes), err)
 			u.respondStateless(req, tx, 488, "Not Acceptable Here")
 			return
@@ -146,9 +146,12 @@ func (c *call) respond(status int, reason string, body []byte, hdrs ...sip.Heade
 	return res
 }
 
-// answer accepts the call: 200 with our SDP, media on, wait for the ACK.
-func (c *call) answer() {
-	sess, err := media.Listen(c.u.bindIP)
+// answer accepts the call: 200 with our SDP (and the session timer),
+// media on, wait for the ACK.
+func (c *call) answer(timers firmware.CallTimers) {
+	c.timers = timers
+	c.st.configure(timers.SessionExpires)
+	sess, err := c.listenMedia() // callmedia.go: RTP/RTCP sockets, codecs, microphone, recording
 	if err != nil {
 		c.logf(firmware.Error, "RTP socket: %v", err)
 		c.respond(500, "Server Internal Error", nil)
@@ -174,7 +177,7 @@ func (c *call) answer() {
 		body = c.sdp.offer(c.localDirection())
 		st.dir = recvOnly // nothing to send to until the ACK's answer
 	}
-	res := c.respond(200, "OK", body)
+	res := c.respond(200, "OK", body, c.st.answer(c.invite)...)
 	if res == nil {
 		select {
 		case r := <-c.canceled: // the CANCEL won the race with our 200
@@ -188,6 +191,8 @@ func (c *call) answer() {
 	c.startMedia(st)
 	c.waitAck(res, c.inviteTx, c.dlg.remoteSeq, c.offer == nil)
 	c.state = answered
+	c.peerUpdate = allows(c.invite, sip.UPDATE)
+	c.watchRTP()
 	c.logf(firmware.Info, "answered")
 }
 
@@ -297,6 +302,9 @@ func (c *call) onReinvite(r *inRequest) {
 		c.logf(firmware.Info, "re-INVITE: remote %s", st.dir)
 	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", body)
+	for _, h := range c.st.answer(req) { // the re-INVITE refreshes the session
+		res.AppendHeader(h)
+	}
 	c.u.decorate(res, c.contact(), body)
 	if err := r.tx.Respond(res); err != nil {
 		c.logf(firmware.Debug, "responding to re-INVITE: %v", err)
@@ -307,8 +315,14 @@ func (c *call) onReinvite(r *inRequest) {
 
 // onUpdate answers UPDATE: session refresh, or an offer.
 func (c *call) onUpdate(r *inRequest) {
+	refresh := func() []sip.Header {
+		if c.state != confirmed {
+			return nil
+		}
+		return c.st.answer(r.req)
+	}
 	if len(r.req.Body()) == 0 {
-		c.reply(r, 200, "OK", nil)
+		c.reply(r, 200, "OK", nil, refresh()...)
 		return
 	}
 	ans, st, err := c.sdp.answer(r.req.Body(), c.localDirection())
@@ -317,7 +331,7 @@ func (c *call) onUpdate(r *inRequest) {
 		return
 	}
 	c.updateMedia(st)
-	c.reply(r, 200, "OK", ans)
+	c.reply(r, 200, "OK", ans, refresh()...)
 }
 
 // onInfo takes DTMF sent as SIP INFO (application/dtmf-relay,
@@ -353,7 +367,7 @@ func (c *call) redirect(e firmware.Redirect) {
 		status = 302
 	}
 	var target sip.Uri
-	if err := sip.ParseUri(e.Target, &target); err != nil || target.Host == "" {
+	if err := sip.ParseUri(e.Target, &target); err != nil || target.Host == "" || firmware.CheckSIPURI(e.Target) != nil {
 		c.logf(firmware.Warning, "redirect target %q: not a SIP URI", e.Target)
 		c.respond(480, "Temporarily Unavailable", nil)
 		c.state = ended

@@ -100,6 +100,9 @@ func parseCommand(raw string) ([]firmware.Event, error) {
 					return nil, fmt.Errorf("webui: number=%s holds a control character", quote(n))
 				}
 			}
+			if why := badDialString(n); why != "" {
+				return nil, fmt.Errorf("webui: number=%s %s", quote(n), why)
+			}
 			evs = append(evs, firmware.NumberDialed{Number: n})
 		case "hold":
 			// read by holdOf: it applies to the request's keys wherever it stands
@@ -123,6 +126,28 @@ func parseCommand(raw string) ([]firmware.Event, error) {
 		return nil, errors.New("webui: nothing to do: use key=K[;K...], number=N or key_dtmf=D")
 	}
 	return evs, nil
+}
+
+// badDialString says what makes a number (or user@host, or sip: URI)
+// obviously undialable, "" when nothing does: it could never become a
+// valid Request-URI. The phone checks the URI it builds in full
+// (firmware.CheckSIPURI); this refuses before anything is posted.
+func badDialString(n string) string {
+	for i := 0; i < len(n); i++ {
+		switch c := n[i]; {
+		case c == ' ' || c == '\t':
+			return "holds a space (a number or SIP URI has none)"
+		case c >= 0x80:
+			return "holds a character outside ASCII (write a SIP URI's user part in %HH escapes)"
+		case c == '%' && (i+2 >= len(n) || !isHex(n[i+1]) || !isHex(n[i+2])):
+			return "holds a % that is not an escape %HH (write %2525 for a literal %)"
+		}
+	}
+	return ""
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // maxHold caps hold=: a minute is longer than anyone holds a key.

@@ -45,7 +45,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-
 nav a{margin-right:1em}
 .d,.ro{color:#666;font-size:smaller}.ok{color:#070}
 </style></head><body>
-<nav><a href="/">Phone</a><a href="/log.htm">Log</a><a href="/settings.htm">Settings</a><a href="/log.txt">log.txt</a><a href="/api/state">/api/state</a></nav>
+<nav><a href="/">Phone</a><a href="/log.htm">Log</a><a href="/settings.htm">Settings</a><a href="/ladder.htm">SIP ladder</a><a href="/log.txt">log.txt</a><a href="/api/state">/api/state</a></nav>
 <h1>{{.Title}}</h1>
 {{end}}
 

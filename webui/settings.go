@@ -188,7 +188,7 @@ func instancesShown(s *provisioning.Settings, run []*provisioning.Spec) (shown [
 	empty = -1
 	for i := lo; i <= hi; i++ {
 		n := strconv.Itoa(i)
-		used := s.Get(run[0].Name+n) != ""
+		used := s.Get(familyKey(run[0].Family)+n) != ""
 		for _, sp := range run {
 			used = used || s.IsSet(sp.Name+n)
 		}
@@ -200,6 +200,16 @@ func instancesShown(s *provisioning.Settings, run []*provisioning.Spec) (shown [
 		}
 	}
 	return shown, empty
+}
+
+// familyKey is the setting whose value makes an identity or a client
+// action exist (user_name, client_action_name), whatever group a
+// family's other settings are shown in.
+func familyKey(f provisioning.Family) string {
+	if f == provisioning.PerAction {
+		return "client_action_name"
+	}
+	return "user_name"
 }
 
 // keysShown returns the function keys the phone has: P1–P32 and 18 per

@@ -35,7 +35,8 @@ import (
 //	  "leds": [{"key":"P1", "label":"Line", "kind":"line", "state":"on", "color":"green"}],
 //	             // state: off | on | blink | fast; color: green | red | orange
 //	  "display": ["Thu 5 Mar 2026", "09:04"], // the display's text lines (display.ScreenLines)
-//	  "missed": 0                             // missed calls not yet looked at
+//	  "missed": 0,                            // missed calls not yet looked at
+//	  "data_error": ""                        // why the data folder takes no writes ("": it does)
 //	}
 //
 // Strings are the phone's data as is (JSON-escaped, so valid JSON even for
@@ -57,6 +58,7 @@ type State struct {
 	LEDs       []LED      `json:"leds"`
 	Display    []string   `json:"display"`
 	Missed     int        `json:"missed"`
+	DataError  string     `json:"data_error"`
 }
 
 // Identity is one SIP identity in State.
@@ -88,6 +90,15 @@ type Call struct {
 	Seconds   int    `json:"seconds"`
 	Muted     bool   `json:"muted"`
 	Identity  int    `json:"identity"`
+	// Media is the call's RTP/RTCP statistics (docs/media.md), when the
+	// phone has media (see MediaStatser).
+	Media any `json:"media,omitempty"`
+}
+
+// MediaStatser is what a Phone implements when its calls have media:
+// their statistics go into /api/state.
+type MediaStatser interface {
+	CallMedia(id firmware.CallID) any
 }
 
 // LED is one function key and its LED in State.
@@ -112,6 +123,7 @@ func StateOf(v firmware.View) State {
 		Screen:     v.Screen.String(),
 		Softkeys:   append([]string(nil), v.Softkeys[:]...),
 		Missed:     v.Missed,
+		DataError:  v.DataError,
 		Identities: make([]Identity, 0, len(v.Identities)),
 		Calls:      make([]Call, 0, len(v.Calls)),
 		LEDs:       make([]LED, 0, len(v.Keys)),
@@ -150,5 +162,11 @@ func StateOf(v firmware.View) State {
 
 func (h *handler) state(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(StateOf(h.phone.View()))
+	st := StateOf(h.phone.View())
+	if m, ok := h.phone.(MediaStatser); ok {
+		for i := range st.Calls {
+			st.Calls[i].Media = m.CallMedia(firmware.CallID(st.Calls[i].ID))
+		}
+	}
+	_ = json.NewEncoder(w).Encode(st)
 }

@@ -12,6 +12,7 @@
 //	                      or action=reprovision: fetch the setting server now
 //	GET /dummy.htm        ?settings=save&NAME=VALUE...   (snom's script form of saving settings)
 //	GET /command.htm      ?key=K[;K...]  ?number=N  ?key_dtmf=D   (snom remote control)
+//	GET /ladder.htm       the last calls' SIP messages as a ladder diagram
 //	GET /api/state        the phone's state as JSON (type State)
 //	GET /api/events       Server-Sent Events: phone notices and log lines
 //
@@ -124,6 +125,7 @@ func newHandler(p Phone, opt Options) *handler {
 	h.mux.HandleFunc("/command.htm", h.command)
 	h.mux.HandleFunc("GET /api/state", h.state)
 	h.mux.HandleFunc("GET /api/events", h.events)
+	h.mux.HandleFunc("GET /ladder.htm", h.ladder) // ladder.go: the last calls' SIP flow (a Phone implementing Ladder)
 	return h
 }
 

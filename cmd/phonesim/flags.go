@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"phonesim/firmware"
+	"phonesim/hw/board"
 	"phonesim/phonelog"
 	"phonesim/provisioning"
 )
@@ -31,6 +32,10 @@ type options struct {
 	version   bool
 	logLevel  string
 	logFormat string
+	sipTrace  string        // --sip-trace FILE (trace.go)
+	pcap      string        // --pcap FILE (trace.go)
+	audioIn   string        // --audio-in FILE.wav: the microphone (sets audio_in_file; checked in phone.go)
+	board     board.Options // --board and the board's devices (hw/board)
 	// level and format are --log-level and --log-format, parsed
 	level  firmware.Level
 	format phonelog.Format
@@ -57,6 +62,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.logLevel, "log-level", "info", "lowest `LEVEL` written to stderr in headless mode and shown on /log.htm and /log.txt: debug, info, notice, warning, error, or a snom digit 0-9")
 	fs.StringVar(&o.logFormat, "log-format", "digits", "how log lines write their level (`FORM`): digits, as snom does (\"[6] ...\"), or words (\"[INFO] ...\")")
+	fs.StringVar(&o.sipTrace, "sip-trace", "", "write every SIP message sent and received to `FILE`, as ngrep -qt -W byline prints them (see docs/diagnostics.md)")
+	fs.StringVar(&o.pcap, "pcap", "", "write the phone's SIP and RTP to `FILE` as a pcap capture (Wireshark, tshark, sngrep -I)")
+	fs.StringVar(&o.audioIn, "audio-in", "", "the microphone: a WAV `FILE` (16-bit PCM, mono, 8 or 16 kHz) sent in a loop in every call (sets audio_in_file; docs/media.md)")
+	o.board.AddFlags(fs, "")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: phonesim [flags]\n       phonesim check [-c FILE ...] [-s NAME=VALUE ...]\n       phonesim hwtest [flags]\n       phonesim hooks [--listen ADDR] [--json]\n\nA virtual IP desk phone. Flags:\n")
 		fs.PrintDefaults()
@@ -155,6 +164,9 @@ func (o *options) commandLine() ([]provisioning.Entry, error) {
 	}
 	if o.expansion > 0 {
 		entries = append(entries, provisioning.Entry{Name: "expansion_modules", Value: strconv.Itoa(o.expansion)})
+	}
+	if o.audioIn != "" {
+		entries = append(entries, provisioning.Entry{Name: "audio_in_file", Value: o.audioIn})
 	}
 	return entries, nil
 }

@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if opts.version {
-		fmt.Fprintln(stdout, "phonesim", version)
+		fmt.Fprintln(stdout, "phonesim", buildVersion())
 		return nil
 	}
 	return runPhone(ctx, opts, stdout, stderr)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -18,9 +19,11 @@ import (
 	"phonesim/device"
 	"phonesim/display/term"
 	"phonesim/firmware"
+	"phonesim/hw/board"
 	"phonesim/phonelog"
 	"phonesim/provisioning"
 	"phonesim/sipua"
+	"phonesim/sipua/media"
 	"phonesim/webui"
 )
 
@@ -32,12 +35,33 @@ func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	headless := o.headless || !isTerminal(stdout)
+	var onBoard *board.Profile
+	if o.board.Chosen() {
+		p, err := o.board.Profile()
+		if err != nil {
+			return err
+		}
+		if p.Hardware {
+			onBoard = &p
+		}
+	}
+	headless := o.headless || onBoard != nil || !isTerminal(stdout)
 	log := phonelog.New(2000, time.Now)
 	log.SetLevel(o.level) // stderr and the log pages' default; the SIP stack's debug records are made only at debug
 	log.SetFormat(o.format)
 	if headless {
 		log.SetOutput(stderr)
+	}
+
+	if o.audioIn != "" { // --audio-in: a file we cannot play is an error now, not a silent call later
+		abs, err := filepath.Abs(o.audioIn)
+		if err == nil {
+			_, err = media.LoadWAV(abs)
+		}
+		if err != nil {
+			return fmt.Errorf("--audio-in: %w", err)
+		}
+		o.audioIn = abs
 	}
 
 	var base *provisioning.File
@@ -59,7 +83,12 @@ func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		log.Add(firmware.Warning, f.String())
 	}
 
-	cfg := device.Config{Store: store, SIP: o.sip, Media: sipua.MediaTone, Log: log, Data: o.data}
+	rec, closeTrace, err := openTrace(o, log) // trace.go: --sip-trace, --pcap
+	if err != nil {
+		return err
+	}
+	defer closeTrace()
+	cfg := device.Config{Store: store, SIP: o.sip, Media: sipua.MediaTone, Log: log, Data: o.data, Trace: rec}
 	phone, err := startDevice(ctx, cfg)
 	if err != nil && o.sipDefault && errors.Is(err, syscall.EADDRINUSE) {
 		log.Add(firmware.Notice, "SIP port "+o.sip+" is in use; taking a free port (--sip sets one)")
@@ -84,6 +113,12 @@ func runPhone(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		log.Add(firmware.Info, "web interface on http://"+addr+"/")
 	}
 
+	if onBoard != nil {
+		err = runBoard(ctx, phone, *onBoard)
+		cancel()
+		<-phone.Done()
+		return err
+	}
 	if headless {
 		select {
 		case <-ctx.Done():
@@ -138,12 +173,20 @@ func serveWeb(ctx context.Context, addr string, phone *device.Device, s *provisi
 	if err != nil {
 		return nil, "", fmt.Errorf("--http %s: %w", addr, err)
 	}
+	// Bounded connections (weblimits.go). /api/events outlives
+	// WriteTimeout (events.go clears its write deadline) and ReadTimeout
+	// (net/http clears the read deadline once the handler runs).
+	l := webLimits
 	srv := &http.Server{
 		Handler:           webui.New(phone, webui.Options{User: s.Get("http_user"), Pass: s.Get("http_pass")}),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: l.header,
+		ReadTimeout:       l.read,
+		WriteTimeout:      l.write,
+		IdleTimeout:       l.idle,
+		MaxHeaderBytes:    l.maxHeader,
 	}
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(newLimitListener(ln, l.maxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			phone.Log().Add(firmware.Error, "web interface: "+err.Error())
 		}
 	}()
@@ -154,15 +197,9 @@ func serveWeb(ctx context.Context, addr string, phone *device.Device, s *provisi
 	return srv, ln.Addr().String(), nil
 }
 
-func runTerminal(ctx context.Context, phone *device.Device) error {
-	screen, err := tcell.NewScreen()
-	if err != nil {
-		return fmt.Errorf("terminal: %w", err)
-	}
-	if err := screen.Init(); err != nil {
-		return fmt.Errorf("terminal: %w", err)
-	}
-	defer screen.Fini()
+// postKeys hands the key presses sent on the channel it returns to the
+// phone's loop, until ctx ends or the phone stops.
+func postKeys(ctx context.Context, phone *device.Device) chan firmware.KeyPressed {
 	keys := make(chan firmware.KeyPressed, 16)
 	go func() {
 		for {
@@ -176,6 +213,37 @@ func runTerminal(ctx context.Context, phone *device.Device) error {
 			}
 		}
 	}()
+	return keys
+}
+
+// runBoard runs the phone on a board's own display, keys and LEDs
+// (--board): the board's loop draws each View and posts the key presses.
+func runBoard(ctx context.Context, phone *device.Device, p board.Profile) error {
+	b, err := board.Open(p)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	b.Logf = func(f string, a ...any) { phone.Log().Add(firmware.Warning, fmt.Sprintf(f, a...)) }
+	for part, err := range map[string]error{"display": b.DisplayErr, "keys": b.InputErr, "LEDs": b.LEDErr} {
+		if err != nil {
+			phone.Log().Add(firmware.Warning, "board "+p.Name+": "+part+": "+err.Error())
+		}
+	}
+	keys := postKeys(ctx, phone)
+	return b.Run(ctx, phone.Views(), keys)
+}
+
+func runTerminal(ctx context.Context, phone *device.Device) error {
+	screen, err := tcell.NewScreen()
+	if err != nil {
+		return fmt.Errorf("terminal: %w", err)
+	}
+	if err := screen.Init(); err != nil {
+		return fmt.Errorf("terminal: %w", err)
+	}
+	defer screen.Fini()
+	keys := postKeys(ctx, phone)
 	return term.New(screen).Run(ctx, phone.Views(), keys, func() []string { return phoneEvents(phone.Log()) })
 }
 

@@ -1,0 +1,107 @@
+package sipua
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"phonesim/firmware"
+)
+
+// Close ends every call so that the other side hears it, and waits (at
+// most shutdownGrace) for the answers before the transport goes: BYE on
+// a confirmed call, CANCEL on a pending INVITE, 480 to a ringing one.
+func TestCloseWaitsForTheAnswers(t *testing.T) {
+	closeAsync := func(a *phone) <-chan time.Duration {
+		took := make(chan time.Duration, 1)
+		go func() {
+			start := time.Now()
+			a.ua.Close()
+			took <- time.Since(start)
+		}()
+		return took
+	}
+	const late = 300 * time.Millisecond
+
+	t.Run("confirmed: BYE", func(t *testing.T) {
+		a := dialogPhone(t, "A", MediaTone, nil)
+		r := newRaw(t)
+		a.ua.Do(firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port)})
+		expectOnly[firmware.CallSent](a)
+		inv := r.request(sip.INVITE)
+		r.send(response(inv, 200, "OK", "uas1", []string{fmt.Sprintf("Contact: <sip:uas@127.0.0.1:%d>", r.port)}, sdpAnswer))
+		expectOnly[firmware.CallAnswered](a)
+		r.request(sip.ACK)
+
+		took := closeAsync(a)
+		bye := r.request(sip.BYE)
+		time.Sleep(late)
+		select {
+		case d := <-took:
+			t.Fatalf("Close returned after %v, before the BYE was answered", d)
+		default:
+		}
+		r.send(response(bye, 200, "OK", "", nil, ""))
+		if d := <-took; d > shutdownGrace {
+			t.Errorf("Close took %v", d)
+		}
+	})
+
+	t.Run("calling: CANCEL", func(t *testing.T) {
+		a := dialogPhone(t, "A", MediaTone, nil)
+		r := newRaw(t)
+		a.ua.Do(firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port)})
+		expectOnly[firmware.CallSent](a)
+		inv := r.request(sip.INVITE)
+		r.send(response(inv, 180, "Ringing", "uas1", nil, ""))
+		expectOnly[firmware.CallProgressed](a)
+
+		took := closeAsync(a)
+		cancel := r.request(sip.CANCEL)
+		time.Sleep(late)
+		r.send(response(cancel, 200, "OK", "uas1", nil, ""))
+		select {
+		case d := <-took:
+			t.Fatalf("Close returned after %v, before the INVITE's final answer", d)
+		case <-time.After(50 * time.Millisecond):
+		}
+		r.send(response(inv, 487, "Request Terminated", "uas1", nil, ""))
+		if d := <-took; d > shutdownGrace {
+			t.Errorf("Close took %v", d)
+		}
+	})
+
+	t.Run("ringing: 480", func(t *testing.T) {
+		b := dialogPhone(t, "B", MediaTone, nil)
+		r := newRaw(t)
+		inv := r.invite(b.port, "shut-ring", "<sip:raw@127.0.0.1>", sdpOffer)
+		r.send(inv)
+		off := expectOnly[firmware.CallOffered](b)
+		b.ua.Do(firmware.Ring{Call: off.Call})
+		took := closeAsync(b)
+		res := r.final()
+		if res.StatusCode != 480 {
+			t.Fatalf("ringing call got %d on Close", res.StatusCode)
+		}
+		r.ackFinal(inv, res)
+		<-took
+	})
+
+	t.Run("no answer: bounded", func(t *testing.T) {
+		a := dialogPhone(t, "A", MediaTone, nil)
+		r := newRaw(t)
+		a.ua.Do(firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port)})
+		expectOnly[firmware.CallSent](a)
+		inv := r.request(sip.INVITE)
+		r.send(response(inv, 200, "OK", "uas1", []string{fmt.Sprintf("Contact: <sip:uas@127.0.0.1:%d>", r.port)}, sdpAnswer))
+		expectOnly[firmware.CallAnswered](a)
+		r.request(sip.ACK)
+		took := closeAsync(a)
+		r.request(sip.BYE) // never answered
+		if d := <-took; d < shutdownGrace || d > shutdownGrace+time.Second {
+			t.Errorf("Close took %v, want about %v", d, shutdownGrace)
+		}
+	})
+}

@@ -104,8 +104,9 @@ func TestDocExamples(t *testing.T) {
 	if xmlDoc == "" || flat == "" {
 		t.Fatalf("docs/provisioning.md lost its examples (found %d code blocks)", len(blocks))
 	}
-	var files []*File
-	for name, text := range map[string]string{"phone.xml": xmlDoc, "phone.cfg": flat} {
+	var files []*File // the XML example first
+	for _, ex := range []struct{ name, text string }{{"phone.xml", xmlDoc}, {"phone.cfg", flat}} {
+		name, text := ex.name, ex.text
 		f, err := Parse([]byte(text), name)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)

@@ -128,6 +128,27 @@ type networkUpNotice struct {
 	Port int    `json:"port"`
 }
 
+// mwiNotice is "mwi": a message summary for an identity (message-summary
+// NOTIFY, subscribed or unsolicited).
+type mwiNotice struct {
+	Identity  int  `json:"identity"`
+	Waiting   bool `json:"waiting"`
+	New       int  `json:"new"`
+	Old       int  `json:"old"`
+	UrgentNew int  `json:"urgent_new"`
+	UrgentOld int  `json:"urgent_old"`
+}
+
+// dialogStateNotice is "dialog_state": a BLF subscription's extension
+// changed state (terminated, early, confirmed); remote and display name
+// the caller while it rings.
+type dialogStateNotice struct {
+	Sub     string `json:"sub"`
+	State   string `json:"state"`
+	Remote  string `json:"remote"`
+	Display string `json:"display"`
+}
+
 // emptyNotice is the data of "powered_on", "memory_loaded" and of an
 // event this file does not know yet (named by noticeKind): the kind alone
 // says what happened.
@@ -201,6 +222,12 @@ func noticeOf(ev firmware.Event, before *provisioning.Settings) webui.Notice {
 		kind = "powered_on" // its boot token is the core's business
 	case firmware.MemoryLoaded:
 		kind = "memory_loaded" // the call lists: GET /api/state
+	case firmware.MessageSummary: // MWI (RFC 3842)
+		kind = "mwi"
+		data = mwiNotice{Identity: e.Identity, Waiting: e.Waiting, New: e.New, Old: e.Old, UrgentNew: e.UrgentNew, UrgentOld: e.UrgentOld}
+	case firmware.DialogStateChanged: // BLF (RFC 4235)
+		kind = "dialog_state"
+		data = dialogStateNotice{Sub: e.Sub, State: e.State, Remote: e.Remote.URI, Display: e.Remote.Display}
 	default:
 		// an event added later and not translated here: its kind alone
 	}

@@ -51,6 +51,11 @@ func screenLines(v firmware.View) ([]string, int) {
 	if v.Missed > 0 {
 		marks = append(marks, fmt.Sprintf("%d missed", v.Missed))
 	}
+	for _, m := range v.Mailboxes {
+		if m.Waiting || m.New > 0 {
+			marks = append(marks, fmt.Sprintf("%d new msgs", m.New))
+		}
+	}
 	if len(marks) > 0 {
 		lines = append(lines, strings.Join(marks, "  "))
 	}
@@ -102,6 +107,12 @@ func callLines(v firmware.View, c firmware.CallView) []string {
 		state = "Call ended"
 	}
 	lines := []string{state, who, c.Remote.URI}
+	if c.Info != "" {
+		lines = append(lines, c.Info)
+	}
+	if c.Ring != "" && c.State == firmware.Ringing {
+		lines = append(lines, "Ring: "+c.Ring)
+	}
 	if n := len(v.Calls); n > 1 {
 		lines = append(lines, fmt.Sprintf("%d calls", n))
 	}

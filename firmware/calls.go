@@ -154,6 +154,7 @@ func (p *Phone) end(c *call, why string) {
 	wasConnected := c.state == Connected || c.state == OnHold
 	wasDialing := c.state == Dialing
 	c.state = Ended
+	p.confEnded(c) // conference.go
 	c.since = p.ticks
 	c.deadline = 0
 	if wasConnected {
@@ -261,6 +262,7 @@ func (p *Phone) offered(e CallOffered) {
 	c.remote.Name = p.s.NameFor(e.From.URI)
 	c.identity = p.identityFor(e.To)
 	c.headers = e.Headers
+	p.callerID(c, e)
 	c.state = Ringing
 	if p.redirect == "time" && p.redirectURI("time", c.identity) != "" {
 		c.deadline = p.ticks + int64(p.s.Int("redirect_time", 20))*ticksPerSecond
@@ -276,6 +278,7 @@ func (p *Phone) offered(e CallOffered) {
 	p.triggerActions(TriggerRinging, c)
 	p.syncLEDs()
 	p.render()
+	p.alerting(c, e)
 	if p.s.On("user_auto_connect" + strconv.Itoa(c.identity)) {
 		p.answer(c)
 	}

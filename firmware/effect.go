@@ -17,6 +17,7 @@ type Dial struct {
 	From      Party  // our identity as the From header shows it
 	Identity  int    // 1-12: whose credentials to use
 	Timers    CallTimers
+	Replaces  string // a Replaces header value (RFC 3891), for a call placed by a REFER
 }
 
 // Ring answers an incoming call with 180 Ringing.

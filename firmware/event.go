@@ -82,6 +82,8 @@ type CallOffered struct {
 	From      Party
 	To        string // the request URI's user, to pick the identity
 	Headers   map[string]string
+	Source    string // host:port the INVITE came from (trust rules: answer_after_trusted)
+	Replaces  CallID // the call this one replaces (RFC 3891 Replaces header; transfer.go)
 }
 
 // CallSent reports that the INVITE of an outgoing call left, and the

@@ -109,6 +109,8 @@ func (p *Phone) act(k keypad.Key) {
 			p.render()
 		} else if p.transferring != "" && p.ndigits > 0 {
 			p.send()
+		} else if p.transferring != "" {
+			p.attendedTransfer() // no number: to the call on hold
 		}
 	case keypad.Mute:
 		if active != nil && active.state == Connected {
@@ -126,8 +128,7 @@ func (p *Phone) act(k keypad.Key) {
 	case keypad.Up, keypad.Down:
 		p.scroll(k == keypad.Down)
 	case keypad.Conference:
-		p.say("Conference: not available")
-		p.render()
+		p.conferenceKey() // conference.go
 	case keypad.Menu:
 		if p.ringing() == nil && active == nil {
 			p.screen, p.cursor = ScreenMenu, 0
@@ -366,6 +367,8 @@ func (p *Phone) softkeys() [4]softkey {
 	switch {
 	case p.transferring != "":
 		return [4]softkey{{"Xfer", softKey, keypad.Transfer}, skDel, skNone, skCancel}
+	case p.inConference() && p.ringing() == nil: // conference.go
+		return [4]softkey{{"Split", softKey, keypad.Conference}, skNone, skNone, skEnd}
 	case p.ringing() != nil && !p.typing():
 		if active != nil && active.live() {
 			// call waiting: answering puts the current call on hold;
@@ -485,6 +488,9 @@ func (p *Phone) assignLineKeys() {
 
 // ledFor computes a key's LED from the phone's state.
 func (p *Phone) ledFor(k *fkey) LED {
+	if led, ok := p.keyLED(k); ok { // blf.go
+		return led
+	}
 	switch k.kind {
 	case "line":
 		if k.slot < 0 || p.calls[k.slot].id == "" {
@@ -541,6 +547,9 @@ func (p *Phone) functionKey(i int) {
 		p.lineKey(k)
 	case "dest", "speed", "blf":
 		target := strings.TrimSuffix(strings.TrimPrefix(k.arg, "<"), ">")
+		if k.kind == "blf" {
+			target = p.blfTarget(i) // blf.go: the URI, or the pickup code while it rings
+		}
 		if target == "" {
 			return
 		}
@@ -565,6 +574,9 @@ func (p *Phone) functionKey(i int) {
 			p.fireURL("fkey"+strconv.Itoa(i), k.arg, c, keypad.FunctionKey(i))
 		}
 	case "keyevent":
+		if p.pressSubscribed(i) { // blf.go: F_VOICEMAIL
+			return
+		}
 		if hard, ok := keyEvents[strings.ToUpper(k.arg)]; ok {
 			p.act(hard)
 		} else {

@@ -47,6 +47,7 @@ func (p *Phone) menuItems() []menuItem {
 				p.register(i)
 			}})
 	}
+	items = append(items, p.hotdeskMenu()...) // hotdesk.go
 	items = append(items, menuItem{label: "Fetch settings now", change: func(p *Phone, _ bool) { p.act(keypad.Reprovision) }})
 	for i := range items {
 		if items[i].setting != "" && p.s.Perm(items[i].setting) == provisioning.PermReadOnly {
@@ -142,7 +143,9 @@ func (p *Phone) editKey(k keypad.Key) bool {
 		}
 	case keypad.Enter:
 		value := string(p.edit)
-		if err := provisioning.Validate(p.editing, value); err != nil {
+		if p.editing == hotdeskEditing {
+			p.hotdeskEntered(value) // hotdesk.go
+		} else if err := provisioning.Validate(p.editing, value); err != nil {
 			p.say("Not saved: " + err.Error())
 		} else {
 			p.saveSetting(p.editing, value)

@@ -76,6 +76,10 @@ type Phone struct {
 	changed bool     // the Memory changed in this Step
 
 	dataErr string // why the data folder takes no writes ("" while it does)
+
+	sub subState // blf.go, mwi.go: BLF states and mailboxes
+
+	hotdesk [provisioning.MaxIdentities + 1]bool // hotdesk.go: identities logged on by hot-desking
 }
 
 type regState struct {
@@ -100,8 +104,11 @@ type call struct {
 	giveUp    int64 // ringing_time: stop ringing, the call is missed (0 = never)
 	hops      int   // 3xx redirections followed for this call
 	headers   map[string]string
-	cancel    string // Reason of a CANCEL
-	key       int    // line key index showing this call, -1 none
+	cancel    string     // Reason of a CANCEL
+	key       int        // line key index showing this call, -1 none
+	alert     alertState // Alert-Info / Call-Info / caller ID (alerting.go)
+	referrer  CallID     // transfer.go: the call whose REFER placed this one
+	conf      CallID     // conference.go: the call this one is in a conference with
 }
 
 // New returns a phone configured by s. s is copied; later changes come as
@@ -134,6 +141,9 @@ func (p *Phone) Settings() *provisioning.Settings { return p.s.Clone() }
 func (p *Phone) Step(ev Event) []Effect {
 	p.out = nil
 	p.changed = false
+	if p.transferEvent(ev) { // transfer.go: attended transfer, REFER, Replaces
+		ev = nil
+	}
 	switch e := ev.(type) {
 	case MemoryLoaded:
 		p.loadMemory(e.Memory)
@@ -172,6 +182,10 @@ func (p *Phone) Step(ev Event) []Effect {
 		}
 	case CallOffered:
 		p.offered(e)
+	case LogOnRequested:
+		p.logOn(e)
+	case LogOffRequested:
+		p.logOff(e)
 	case CallSent:
 		if c := p.find(e.Call); c != nil {
 			c.sipCallID = e.SIPCallID
@@ -197,8 +211,15 @@ func (p *Phone) Step(ev Event) []Effect {
 			p.regs[e.Identity] = regState{registered: true}
 			p.logf(Info, "identity "+strconv.Itoa(e.Identity)+" registered")
 			p.fireIdentity("action_registered_url", e.Identity)
+			p.subscribeAll(e.Identity) // blf.go, mwi.go
 			p.render()
 		}
+	case DialogStateChanged:
+		p.dialogState(e) // blf.go
+	case SubscriptionFailed:
+		p.subscriptionFailed(e)
+	case MessageSummary:
+		p.messageSummary(e) // mwi.go
 	case RegistrationFailed:
 		if e.Identity >= 1 && e.Identity <= provisioning.MaxIdentities {
 			p.regs[e.Identity] = regState{err: strconv.Itoa(e.Status) + " " + e.Reason}
@@ -249,6 +270,7 @@ func (p *Phone) powerOn() {
 
 func (p *Phone) tick(t Tick) {
 	p.ticks++
+	p.autoAnswerDue()
 	oldMinute := p.now.Truncate(time.Minute)
 	p.now = t.Now
 	changed := !p.now.Truncate(time.Minute).Equal(oldMinute)
@@ -423,6 +445,7 @@ func (p *Phone) View() View {
 		Volume:     p.volume,
 		Missed:     p.missedUnseen,
 		DataError:  p.dataErr,
+		Mailboxes:  p.mailboxes(),
 	}
 	if p.redirect != "" {
 		v.RedirectTo = p.redirectTarget(p.redirect)
@@ -437,6 +460,7 @@ func (p *Phone) View() View {
 		v.Calls = append(v.Calls, CallView{
 			ID: c.id, SIPCallID: c.sipCallID, State: c.state, Direction: c.dir,
 			Remote: c.remote, Seconds: c.seconds, Muted: c.muted, Identity: c.identity,
+			Ring: c.alert.ring, Info: c.alert.info,
 		})
 	}
 	if l := p.list(); l != nil {

@@ -232,6 +232,17 @@ func (r *runner) exec(cmd string) string {
 			n, _ := strconv.Atoi(pos(1))
 			step(CallTransferred{Call: CallID(pos(0)), Status: n, Reason: pos(2)})
 		}
+	case "referred":
+		// referred CALL TARGET [replaces=VALUE]: a REFER came in
+		step(CallReferred{Call: CallID(pos(0)), Target: pos(1), Replaces: kv("replaces")})
+	case "attended-transferred":
+		// attended-transferred HELD CONSULT ok | ... HELD CONSULT STATUS REASON
+		if pos(2) == "ok" {
+			step(AttendedTransferDone{Call: CallID(pos(0)), Consult: CallID(pos(1)), OK: true, Status: 200})
+		} else {
+			n, _ := strconv.Atoi(pos(2))
+			step(AttendedTransferDone{Call: CallID(pos(0)), Consult: CallID(pos(1)), Status: n, Reason: pos(3)})
+		}
 	case "dial":
 		step(NumberDialed{Number: pos(0)})
 	case "offer":
@@ -246,7 +257,14 @@ func (r *runner) exec(cmd string) string {
 				h[hk] = hv
 			}
 		}
-		step(CallOffered{Call: CallID(pos(0)), SIPCallID: pos(0) + "@sip", From: from, To: kv("to"), Headers: h})
+		step(CallOffered{Call: CallID(pos(0)), SIPCallID: pos(0) + "@sip", From: from, To: kv("to"), Headers: h, Source: kv("source"), Replaces: CallID(kv("replaces"))})
+	case "logon":
+		// logon user=U pass=P [host=H] [identity=N]: hot-desking
+		n, _ := strconv.Atoi(kv("identity"))
+		step(LogOnRequested{Identity: n, User: kv("user"), Password: kv("pass"), Host: kv("host")})
+	case "logoff":
+		n, _ := strconv.Atoi(pos(0))
+		step(LogOffRequested{Identity: n})
 	case "sent":
 		step(CallSent{Call: CallID(pos(0)), SIPCallID: pos(1)})
 	case "progress":
@@ -291,6 +309,14 @@ func (r *runner) exec(cmd string) string {
 	case "state":
 		return describe(r.p.View())
 	default:
+		if f, ok := subscriptionCommands[fields[0]]; ok { // blf_scenario_test.go
+			if ev, out := f(r, args); ev != nil {
+				step(ev)
+			} else {
+				return out
+			}
+			break
+		}
 		r.t.Fatalf("unknown command %q", cmd)
 	}
 	var b strings.Builder
@@ -345,6 +371,9 @@ func formatEffect(e Effect) string {
 	case Render:
 		return "render"
 	case Dial:
+		if e.Replaces != "" {
+			return fmt.Sprintf("dial %s %s from %s replaces %s", e.Call, e.Target, e.From.URI, e.Replaces)
+		}
 		return fmt.Sprintf("dial %s %s from %s", e.Call, e.Target, e.From.URI)
 	case Ring:
 		return fmt.Sprintf("ring %s", e.Call)
@@ -366,6 +395,14 @@ func formatEffect(e Effect) string {
 		return fmt.Sprintf("dtmf %s %s", e.Call, e.Digits)
 	case TransferCall:
 		return fmt.Sprintf("transfer %s %s", e.Call, e.Target)
+	case Conference:
+		return fmt.Sprintf("conference %s with %s", e.Call, e.With)
+	case SplitConference:
+		return fmt.Sprintf("split conference %s from %s", e.Call, e.With)
+	case ReferProgress:
+		return fmt.Sprintf("refer progress %s %d %s", e.Call, e.Status, e.Reason)
+	case AttendedTransfer:
+		return fmt.Sprintf("attended transfer %s to %s", e.Call, e.Consult)
 	case FetchURL:
 		return fmt.Sprintf("fetch %s %s", e.Event, e.URL)
 	case SetLED:
@@ -388,6 +425,9 @@ func formatEffect(e Effect) string {
 		m := e.Memory
 		return fmt.Sprintf("save memory: dnd=%v redirect=%q missed=%d (%d unseen) received=%d dialed=%d last=%q",
 			m.DND, m.Redirect, len(m.Missed), m.MissedUnseen, len(m.Received), len(m.Dialed), m.LastDialed)
+	}
+	if s, ok := formatSubscriptionEffect(e); ok { // blf_scenario_test.go
+		return s
 	}
 	return fmt.Sprintf("%T", e)
 }
@@ -441,6 +481,12 @@ func describe(v View) string {
 		if c.Muted {
 			b.WriteString(" muted")
 		}
+		if c.Ring != "" {
+			fmt.Fprintf(&b, " ring=%q", c.Ring)
+		}
+		if c.Info != "" {
+			fmt.Fprintf(&b, " info=%q", c.Info)
+		}
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "softkeys: %s\n", strings.Join(v.Softkeys[:], "|"))
@@ -472,7 +518,10 @@ func checkInvariants(p *Phone) error {
 			busy++
 		}
 		if c.state == Connected {
-			connected++
+			// a local conference's two calls count as one (conference.go)
+			if o := p.confPartner(c); o == nil || o.seq > c.seq {
+				connected++
+			}
 		}
 		if p.hook == OnHook && c.live() {
 			return fmt.Errorf("on hook with call %s %s", c.id, c.state)

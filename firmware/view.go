@@ -173,6 +173,7 @@ type View struct {
 	// DataError says why the data folder takes no writes ("" while it
 	// does): the user's changes will not survive a restart.
 	DataError string
+	Mailboxes []Mailbox // message summaries (MWI), by identity
 }
 
 // IdentityView is one SIP identity.
@@ -196,6 +197,8 @@ type CallView struct {
 	Seconds   int // connected time
 	Muted     bool
 	Identity  int
+	Ring      string // the ring Alert-Info chose ("" = the default ring_sound)
+	Info      string // a note on the call: "Auto answer", "Forwarded by 200"
 }
 
 // KeyView is one function key as the user sees it.

@@ -85,6 +85,7 @@ var schema = []Spec{
 	{Name: "user_host", Family: PerIdentity, Kind: Host, Group: GroupIdentities, Doc: "registrar and proxy; empty: a local identity reachable at sip:user@ip:port"},
 	{Name: "user_pname", Family: PerIdentity, Group: GroupIdentities, Doc: "authentication user name, when it differs from user_name"},
 	{Name: "user_pass", Family: PerIdentity, Secret: true, Group: GroupIdentities, Doc: "password for digest authentication"},
+	{Name: "user_mailbox", Family: PerIdentity, Group: GroupIdentities, Doc: "voicemail number: the F_VOICEMAIL key dials it; set, the identity subscribes to message-summary (MWI)"},
 	{Name: "user_active", Family: PerIdentity, Kind: Bool, Default: "on", Values: onOff, Group: GroupIdentities, Doc: "the identity is in use"},
 	{Name: "user_expiry", Family: PerIdentity, Kind: Int, Default: "3600", Min: 30, Max: 86400, Group: GroupIdentities, Doc: "registration time asked for, in seconds"},
 	{Name: "user_auto_connect", Family: PerIdentity, Kind: Bool, Default: "off", Values: onOff, Group: GroupIdentities, Doc: "answer incoming calls at once"},
@@ -139,6 +140,16 @@ var schema = []Spec{
 	{Name: "redirect_time_number", Kind: SIPURI, Group: GroupBehaviour, Doc: "target of redirect_event=time"},
 	{Name: "redirect_time", Kind: Int, Default: "20", Min: 1, Max: 3600, Group: GroupBehaviour, Doc: "seconds of ringing before redirect_event=time redirects"},
 	{Name: "call_waiting", Kind: Bool, Default: "on", Values: onOff, Group: GroupBehaviour, Doc: "a second call rings while one is connected"},
+	{Name: "answer_after_policy", Kind: Enum, Default: "off", Values: []string{"off", "idle", "always", "not_busy"}, Group: GroupBehaviour, Doc: "intercom and paging: when a call asking to be answered (Call-Info answer-after, Alert-Info info=alert-autoanswer, Auto Answer, Ring Answer) is answered on the speaker by itself: off never, idle only with no other call, not_busy unless another call is active (held calls allow it), always"},
+	{Name: "answer_after_trusted", Kind: String, Group: GroupBehaviour, Doc: "hosts or IP addresses (comma-separated; * any) whose auto-answer requests are obeyed, besides the identity's registrar and outbound proxy (phonesim's); others ring normally"},
+	{Name: "trust_pai", Kind: Bool, Default: "on", Values: onOff, Group: GroupBehaviour, Doc: "P-Asserted-Identity, else Remote-Party-ID, replaces the From as the caller shown and in $remote/$display_remote (phonesim's)"},
+	{Name: "ring_sound", Kind: Enum, Default: "Ringer1", Values: ringSounds, Group: GroupBehaviour, Doc: "the ring of an incoming call no Alert-Info chose another for"},
+	{Name: "alert_internal_ring_text", Kind: String, Default: "alert-internal", Group: GroupBehaviour, Doc: "Alert-Info info= value of an internal call"},
+	{Name: "alert_internal_ring_sound", Kind: Enum, Default: "Ringer2", Values: ringSounds, Group: GroupBehaviour, Doc: "ring of a call whose Alert-Info matches alert_internal_ring_text"},
+	{Name: "alert_external_ring_text", Kind: String, Default: "alert-external", Group: GroupBehaviour, Doc: "Alert-Info info= value of an external call"},
+	{Name: "alert_external_ring_sound", Kind: Enum, Default: "Ringer1", Values: ringSounds, Group: GroupBehaviour, Doc: "ring of a call whose Alert-Info matches alert_external_ring_text"},
+	{Name: "alert_group_ring_text", Kind: String, Default: "alert-group", Group: GroupBehaviour, Doc: "Alert-Info info= value of a ring-group call"},
+	{Name: "alert_group_ring_sound", Kind: Enum, Default: "Ringer3", Values: ringSounds, Group: GroupBehaviour, Doc: "ring of a call whose Alert-Info matches alert_group_ring_text"},
 	{Name: "max_calls", Kind: Int, Default: "4", Min: 1, Max: 12, Group: GroupBehaviour, Doc: "call appearances (phonesim's; snom fixes it per model)"},
 	{Name: "auto_dial", Kind: Seconds, Default: "off", Min: 1, Max: 60, Group: GroupBehaviour, Doc: "seconds after the last digit before the number is sent"},
 	{Name: "ringing_time", Kind: Int, Default: "180", Min: 0, Max: 3600, Group: GroupBehaviour, Doc: "seconds an unanswered call rings before it is missed (0: until the caller gives up)"},
@@ -357,7 +368,7 @@ var (
 	fkeyTypesUnsupported = []string{"orbit", "park", "intercom", "icom", "presence", "xml", "button", "multicast", "p2t", "push2talk", "transfer", "redirect", "conference", "recorder", "action_url", "ivr", "callforward", "hotdesk", "mobile", "prefix", "split", "direct"}
 	// KeyEvents maps the keyevent names phonesim acts on to the hard key
 	// they press.
-	keyEventsSupported   = []string{"F_DND", "F_REDIAL", "F_HOLD", "F_TRANSFER", "F_MUTE", "F_REDIRECT", "F_CONFERENCE", "F_MENU", "F_SETTINGS", "F_HEADSET", "F_SPEAKER", "F_CANCEL", "F_OK", "F_ENTER", "F_REC"}
+	keyEventsSupported   = []string{"F_DND", "F_REDIAL", "F_HOLD", "F_TRANSFER", "F_MUTE", "F_REDIRECT", "F_CONFERENCE", "F_MENU", "F_SETTINGS", "F_HEADSET", "F_SPEAKER", "F_CANCEL", "F_OK", "F_ENTER", "F_REC", "F_VOICEMAIL"}
 	keyEventsUnsupported = []string{"F_LOGOFF_ALL", "F_ADR_BOOK", "F_CALL_LIST", "F_R", "F_NEXT_ID", "F_PREV_ID", "F_MISSED_LIST", "F_DIALED_LIST", "F_RECEIVED_LIST", "F_REGS", "F_HELP", "F_PICKUP", "F_INTERCOM", "F_STATUS", "F_PRESENCE", "F_PARK", "F_CALLPICKUP", "F_DIRECTORY", "F_LOCK", "F_SHOW_INFO", "F_CALL_FORWARD", "F_VOLUME_UP", "F_VOLUME_DOWN"}
 )
 
@@ -489,3 +500,6 @@ func sortedNames[V any](m map[string]V) []string {
 	sort.Strings(names)
 	return names
 }
+
+// ringSounds are snom's ring names (ring_sound, alert_*_ring_sound).
+var ringSounds = []string{"ringer1", "ringer2", "ringer3", "ringer4", "ringer5", "ringer6", "ringer7", "ringer8", "ringer9", "ringer10", "silent", "custom"}

@@ -112,6 +112,8 @@ type call struct {
 	referTx     sip.ClientTransaction
 	referTarget string // where the REFER sends the call
 	referOnAck  string
+	xfer        *attendedXfer // refer.go: the REFER is an attended transfer's
+	referIn     bool          // refer.go: a REFER of the other side's is in progress
 }
 
 func newCall(u *UA, id firmware.CallID, incoming bool, sipCallID string) *call {
@@ -179,6 +181,10 @@ func (c *call) run() {
 		case <-c.referDone():
 			c.logf(firmware.Warning, "transfer: REFER got no answer")
 			c.referTx = nil
+			if c.xfer != nil {
+				c.attendedFailed(408, "no answer to REFER")
+				break
+			}
 			c.emit(firmware.CallTransferred{Call: c.id, Target: c.referTarget, Status: 408, Reason: "no answer to REFER"})
 		case <-timerC(c.ackResend()):
 			c.resend2xx()
@@ -352,6 +358,14 @@ func (c *call) onEffect(e firmware.Effect) {
 		c.sendDTMF(e.Digits)
 	case firmware.TransferCall:
 		c.transfer(e.Target)
+	case firmware.AttendedTransfer:
+		c.attendedTransfer(e)
+	case firmware.ReferProgress:
+		c.notifyRefer(e)
+	case firmware.Conference:
+		c.conference(e) // conference.go
+	case firmware.SplitConference:
+		c.splitConference(e)
 	}
 }
 
@@ -472,6 +486,7 @@ func (c *call) onRequest(r *inRequest) {
 			c.respond(sip.StatusRequestTerminated, "Request Terminated", nil)
 			c.emit(firmware.CallCanceled{Call: c.id, Reason: "bye"})
 		} else {
+			c.xferOnBye() // refer.go
 			c.emit(firmware.CallEnded{Call: c.id, Reason: "bye"})
 		}
 		c.state = ended
@@ -482,7 +497,9 @@ func (c *call) onRequest(r *inRequest) {
 	case sip.INFO:
 		c.onInfo(r)
 	case sip.NOTIFY:
-		c.reply(r, 200, "OK", nil)
+		c.onNotify(r) // refer.go
+	case sip.REFER:
+		c.onRefer(r) // refer.go
 	default:
 		c.reply(r, 501, "Not Implemented", nil)
 	}

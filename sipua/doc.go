@@ -50,6 +50,17 @@
 // DTMFReceived. TransferCall: REFER (Refer-To, Referred-By); once accepted,
 // BYE and CallEnded "transferred".
 //
+// Transfer (refer.go, replaces.go): AttendedTransfer sends the REFER to the
+// held call with Refer-To <consult target?Replaces=...> and reads the
+// NOTIFYs' message/sipfrag (or the transferee's BYE) into
+// AttendedTransferDone. An incoming REFER with one sip/sips Refer-To gets
+// 202, a NOTIFY "100 Trying" and CallReferred; ReferProgress sends the
+// final NOTIFY (others: 400, 403 for a non-SIP URI, 491). Dial.Replaces
+// puts a Replaces header on the INVITE; an incoming INVITE whose Replaces
+// names one of our dialogs is CallOffered.Replaces, naming none 481.
+// Conference/SplitConference (conference.go) join two calls' media with a
+// media.Mixer.
+//
 // Calls whose other side vanished end (the core's CallTimers, from
 // timer_support, session_timer and rtp_timeout): RFC 4028 session timers
 // (Supported: timer, Session-Expires, Min-SE; the refresher refreshes by
@@ -112,7 +123,7 @@
 // # Not done
 //
 // No outbound proxy setting (requests go to the target or registrar
-// directly, then follow Record-Route). An incoming REFER gets 501. We send
+// directly, then follow Record-Route). We send
 // no 422 as UAS (a short session interval asked for is taken as is).
 // PRACK (100rel), SRTP, ICE and codecs other than G.711 are not
 // supported. Received audio goes through a jitter buffer to the recording

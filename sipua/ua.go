@@ -53,7 +53,7 @@ type Config struct {
 }
 
 // Allowed is our Allow header.
-const Allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY"
+const Allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY, REFER"
 
 // ErrClosed is returned by Start after Close.
 var ErrClosed = errors.New("sipua: closed")
@@ -91,6 +91,7 @@ type UA struct {
 	incoming   int
 	accounts   map[int]Account
 	regs       map[int]*registration
+	subs       subTable   // subscribe.go: SUBSCRIBE/NOTIFY (BLF, MWI)
 	media      mediaState // callmedia.go: media settings in force
 
 	callWG  sync.WaitGroup // call goroutines
@@ -311,7 +312,7 @@ func (u *UA) setupSIP() error {
 	srv.OnBye(u.guard(u.screen(u.onInDialog)))
 	srv.OnInfo(u.guard(u.screen(u.onInDialog)))
 	srv.OnUpdate(u.guard(u.screen(u.onInDialog)))
-	srv.OnNotify(u.guard(u.screen(u.onInDialog)))
+	srv.OnNotify(u.guard(u.screen(u.onNotify))) // subscribe.go; the rest on to onInDialog
 	srv.OnRefer(u.guard(u.screen(u.onInDialog)))
 	srv.OnOptions(u.guard(u.screen(u.onOptions)))
 	srv.OnNoRoute(u.guard(u.screen(u.onOther)))
@@ -353,6 +354,12 @@ func (u *UA) Do(e firmware.Effect) {
 	case firmware.Register:
 		u.Register(Account{Identity: e.Identity, User: e.User, Host: e.Host, AuthUser: e.AuthUser,
 			Password: e.Password, Expires: time.Duration(e.Expires) * time.Second})
+		return
+	case firmware.Subscribe:
+		u.subscribe(e) // subscribe.go
+		return
+	case firmware.Unsubscribe:
+		u.unsubscribe(e.ID)
 		return
 	case firmware.CallEffect:
 		id = e.OfCall()

@@ -90,6 +90,9 @@ func (c *call) invite0(e firmware.Dial) bool {
 	req.AppendHeader(c.contact())
 	req.AppendHeader(sip.NewHeader("User-Agent", c.u.cfg.UserAgent))
 	req.AppendHeader(sip.NewHeader("Allow", Allowed))
+	if e.Replaces != "" { // a call placed by a REFER with Replaces (refer.go)
+		req.AppendHeader(sip.NewHeader("Replaces", e.Replaces))
+	}
 	for _, h := range c.st.requestHeaders(true) {
 		req.AppendHeader(h)
 	}
@@ -575,6 +578,10 @@ func (c *call) transfer(target string) {
 }
 
 func (c *call) onReferResponse(res *sip.Response) {
+	if c.xfer != nil {
+		c.onAttendedReferResponse(res) // refer.go
+		return
+	}
 	if res.IsProvisional() {
 		return
 	}

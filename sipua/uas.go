@@ -74,6 +74,11 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		u.respondStateless(req, tx, 482, "Loop Detected")
 		return
 	}
+	replaced, ok := u.replacedCall(req) // replaces.go
+	if !ok {
+		u.respondStateless(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
 
 	u.mu.Lock()
 	u.incoming++
@@ -124,6 +129,8 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		From:      firmware.Party{URI: inert(from.Address.String(), maxHeaderRunes), Display: InertDisplay(from.DisplayName)},
 		To:        inert(req.Recipient.User, maxDisplayRunes),
 		Headers:   headerMap(req),
+		Source:    req.Source(),
+		Replaces:  replaced,
 	})
 	c.logf(firmware.Info, "INVITE from %s", inert(from.Address.String(), maxHeaderRunes))
 	if note := cutNote(from.DisplayName, callID.Value(), from.Address.String(), req.Headers()); note != "" {

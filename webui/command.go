@@ -60,6 +60,12 @@ func parseCommand(raw string) ([]firmware.Event, error) {
 	if len(raw) > maxQueryLen {
 		return nil, errors.New("webui: query too long")
 	}
+	if ev, ok, err := hotdeskCommand(raw); ok { // hotdesk.go
+		if err != nil {
+			return nil, err
+		}
+		return []firmware.Event{ev}, nil
+	}
 	held, err := holdOf(raw)
 	if err != nil {
 		return nil, err

@@ -90,6 +90,8 @@ type Call struct {
 	Seconds   int    `json:"seconds"`
 	Muted     bool   `json:"muted"`
 	Identity  int    `json:"identity"`
+	Ring      string `json:"ring,omitempty"` // the ring Alert-Info chose
+	Info      string `json:"info,omitempty"` // "Auto answer", "Forwarded by 200"
 	// Media is the call's RTP/RTCP statistics (docs/media.md), when the
 	// phone has media (see MediaStatser).
 	Media any `json:"media,omitempty"`
@@ -145,7 +147,7 @@ func StateOf(v firmware.View) State {
 		s.Calls = append(s.Calls, Call{
 			ID: string(c.ID), SIPCallID: c.SIPCallID, State: c.State.String(),
 			Direction: c.Direction.String(), Remote: c.Remote.URI, Display: c.Remote.Display, Name: c.Remote.Name,
-			Seconds: c.Seconds, Muted: c.Muted, Identity: c.Identity,
+			Seconds: c.Seconds, Muted: c.Muted, Identity: c.Identity, Ring: c.Ring, Info: c.Info,
 		})
 	}
 	for i, k := range v.Keys {

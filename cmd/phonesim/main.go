@@ -49,6 +49,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "check" {
 		return checkCommand(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "fleet" {
+		return fleetCommand(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "hooks" {
 		return hooksCommand(ctx, args[1:], stdout, stderr)
 	}

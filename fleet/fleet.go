@@ -1,0 +1,597 @@
+// Package fleet runs many phones in one process from a template, drives
+// them with a scenario and records every call (docs/fleet.md).
+//
+// This first version gives each phone its own device.Device: its own
+// loop, ticker and SIP stack on 127.0.0.1:0. Sharing one transport and
+// one timer source needs changes in device/ and sipua/ (docs/fleet.md).
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"phonesim/device"
+	"phonesim/firmware"
+	"phonesim/keypad"
+	"phonesim/phonelog"
+	"phonesim/provisioning"
+	"phonesim/sipua"
+	"phonesim/webui"
+)
+
+// Config is a fleet.
+type Config struct {
+	N         int    // phones in the whole fleet (all shards)
+	FirstUser int    // phone i is user FirstUser+i
+	FirstMAC  string // phone i has MAC FirstMAC+i
+	Shard     int    // this process runs shard Shard of Shards
+	Shards    int
+	// Settings for every phone, in order; "{user}" and "{mac}" in a
+	// value are replaced by the phone's own.
+	Settings []provisioning.Entry
+	Files    []*provisioning.File // setting files, same replacement
+	Ramp     float64              // phones started per second (<= 0: all at once)
+	Scenario *Scenario
+	Duration time.Duration // 0: until ctx ends
+	Results  io.Writer     // JSON lines; nil: none
+	Progress io.Writer     // a progress line each second; nil: none
+	HTTP     string        // web interface address; "" or "off": none
+	// Ready, when set, receives the web interface's address.
+	Ready func(httpAddr string)
+	// Registrar says the phones register (user_host1 is set): calls
+	// go to numbers; without, to sip:user@ip:port directly.
+	Registrar bool
+}
+
+// Identity is phone i's user and MAC.
+func Identity(firstUser int, firstMAC string, i int) (user, mac string, err error) {
+	m, err := ParseMAC(firstMAC)
+	if err != nil {
+		return "", "", err
+	}
+	return strconv.Itoa(firstUser + i), FormatMAC(m + uint64(i)), nil
+}
+
+// ParseMAC reads a MAC (12 hex digits, ':' or '-' between bytes allowed).
+func ParseMAC(s string) (uint64, error) {
+	h := strings.NewReplacer(":", "", "-", "").Replace(s)
+	if len(h) != 12 {
+		return 0, fmt.Errorf("MAC %q: want 12 hex digits", s)
+	}
+	v, err := strconv.ParseUint(h, 16, 64)
+	if err != nil {
+		return 0, fmt.Errorf("MAC %q: want 12 hex digits", s)
+	}
+	return v, nil
+}
+
+// FormatMAC writes a MAC as snom does: 12 upper-case hex digits.
+func FormatMAC(v uint64) string { return fmt.Sprintf("%012X", v&0xFFFFFFFFFFFF) }
+
+// ShardRange is the phones [lo, hi) of shard i of n in a fleet of total.
+func ShardRange(total, i, n int) (lo, hi int) {
+	return total * i / n, total * (i + 1) / n
+}
+
+// Phone is one phone of the fleet.
+type Phone struct {
+	Index int
+	User  string
+	MAC   string
+	Dev   *device.Device
+	uri   string // how others reach it
+}
+
+// Fleet is a running fleet.
+type Fleet struct {
+	cfg     Config
+	rec     *Recorder
+	mu      sync.Mutex
+	phones  []*Phone
+	callees []*Phone
+	started atomic.Int64
+	wg      sync.WaitGroup
+}
+
+// Run starts the fleet and runs it until ctx ends or Duration passes.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.N <= 0 {
+		return errors.New("fleet: -n must be at least 1")
+	}
+	if cfg.Shards <= 0 {
+		cfg.Shards = 1
+	}
+	if cfg.Shard < 0 || cfg.Shard >= cfg.Shards {
+		return fmt.Errorf("fleet: shard %d of %d", cfg.Shard, cfg.Shards)
+	}
+	if cfg.Scenario == nil {
+		cfg.Scenario = DefaultScenario()
+	}
+	if cfg.FirstMAC == "" {
+		cfg.FirstMAC = "000413000000"
+	}
+	if _, err := ParseMAC(cfg.FirstMAC); err != nil {
+		return err
+	}
+	if cfg.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
+		defer cancel()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f := &Fleet{cfg: cfg, rec: NewRecorder(cfg.Results, cfg.Shard)}
+	lo, hi := ShardRange(cfg.N, cfg.Shard, cfg.Shards)
+	if cfg.HTTP != "" && cfg.HTTP != "off" {
+		addr, err := f.serve(ctx, cfg.HTTP)
+		if err != nil {
+			return err
+		}
+		if cfg.Ready != nil {
+			cfg.Ready(addr)
+		}
+	}
+	stats := make(chan struct{})
+	go func() { defer close(stats); f.report(ctx, hi-lo) }()
+
+	err := f.startAll(ctx, lo, hi)
+	if err == nil && cfg.Scenario.Target != "" {
+		f.mu.Lock()
+		phones := f.phones
+		f.mu.Unlock()
+		ncallers := len(phones) * cfg.Scenario.Callers / 100
+		for i, p := range phones {
+			f.wg.Add(1)
+			go f.act(ctx, p, i < ncallers)
+		}
+	} else if err == nil {
+		f.mu.Lock()
+		for _, p := range f.phones {
+			f.wg.Add(1)
+			go f.act(ctx, p, false)
+		}
+		f.mu.Unlock()
+	}
+	if err == nil {
+		<-ctx.Done()
+	}
+	cancel()
+	f.wg.Wait()
+	f.mu.Lock()
+	started := f.phones
+	f.mu.Unlock()
+	for _, p := range started {
+		<-p.Dev.Done()
+	}
+	<-stats
+	if ferr := f.rec.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("results: %w", ferr)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		err = nil
+	}
+	return err
+}
+
+// startAll starts the phones lo..hi-1 at the ramp's pace.
+func (f *Fleet) startAll(ctx context.Context, lo, hi int) error {
+	var pace *time.Ticker
+	if f.cfg.Ramp > 0 {
+		pace = time.NewTicker(time.Duration(float64(time.Second) / f.cfg.Ramp))
+		defer pace.Stop()
+	}
+	ncallers := (hi - lo) * f.cfg.Scenario.Callers / 100
+	for i := lo; i < hi; i++ {
+		if i > lo && pace != nil {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-pace.C:
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p, err := f.start(ctx, i)
+		if err != nil {
+			return fmt.Errorf("phone %d: %w", i, err)
+		}
+		f.mu.Lock()
+		f.phones = append(f.phones, p)
+		if i-lo >= ncallers || f.cfg.Scenario.Callers == 100 {
+			f.callees = append(f.callees, p)
+		}
+		f.mu.Unlock()
+		f.started.Add(1)
+	}
+	return nil
+}
+
+func (f *Fleet) start(ctx context.Context, i int) (*Phone, error) {
+	user, mac, err := Identity(f.cfg.FirstUser, f.cfg.FirstMAC, i)
+	if err != nil {
+		return nil, err
+	}
+	r := strings.NewReplacer("{user}", user, "{mac}", mac)
+	st := provisioning.NewStore()
+	for _, file := range f.cfg.Files {
+		c := &provisioning.File{Name: file.Name}
+		for _, e := range file.Entries {
+			e.Value = r.Replace(e.Value)
+			c.Entries = append(c.Entries, e)
+		}
+		if fs := st.AddFile(c); provisioning.HasError(fs) {
+			return nil, fmt.Errorf("settings refused:\n%s", provisioning.FormatFindings(fs))
+		}
+	}
+	entries := []provisioning.Entry{{Name: "user_name1", Value: user}, {Name: "mac", Value: mac}}
+	for _, e := range f.cfg.Settings {
+		e.Value = r.Replace(e.Value)
+		entries = append(entries, e)
+	}
+	if !f.cfg.Scenario.AnswerNever && f.cfg.Scenario.AnswerAfter == 0 {
+		entries = append(entries, provisioning.Entry{Name: "user_auto_connect1", Value: "on"})
+	}
+	if fs := st.SetCommandLine(entries); provisioning.HasError(fs) {
+		return nil, fmt.Errorf("settings refused:\n%s", provisioning.FormatFindings(fs))
+	}
+	log := phonelog.New(50, time.Now)
+	log.SetLevel(firmware.Warning)
+	d, err := device.New(device.Config{Store: st, SIP: "127.0.0.1:0", Media: sipua.MediaSilence, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Start(ctx); err != nil {
+		return nil, err
+	}
+	ip, port := d.SIPAddr()
+	p := &Phone{Index: i, User: user, MAC: mac, Dev: d}
+	if f.cfg.Registrar {
+		p.uri = user
+	} else {
+		p.uri = "sip:" + user + "@" + net.JoinHostPort(ip, strconv.Itoa(port))
+	}
+	return p, nil
+}
+
+// registered counts the phones whose first identity is registered.
+func (f *Fleet) registered() (phones, reg int) {
+	f.mu.Lock()
+	ps := f.phones
+	f.mu.Unlock()
+	for _, p := range ps {
+		if p.Dev.View().Identity.Registered {
+			reg++
+		}
+	}
+	return len(ps), reg
+}
+
+// report writes the summary line and the progress line once a second.
+func (f *Fleet) report(ctx context.Context, want int) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	line := func(now time.Time) {
+		n, reg := f.registered()
+		f.rec.Tick(now, n, reg)
+		if f.cfg.Progress != nil {
+			fmt.Fprintf(f.cfg.Progress, "\r%s   ", Progress(n, reg, f.rec.Totals()))
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			line(time.Now())
+			if f.cfg.Progress != nil {
+				fmt.Fprintln(f.cfg.Progress)
+			}
+			return
+		case now := <-t.C:
+			line(now)
+		}
+	}
+}
+
+// target picks whom p calls.
+func (f *Fleet) target(p *Phone) (uri, user string) {
+	t := f.cfg.Scenario.Target
+	if t != "random" {
+		return t, t
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cfg.Registrar && f.cfg.Scenario.Callers == 100 {
+		// any phone of the whole fleet, across shards
+		for range 8 {
+			i := rand.IntN(f.cfg.N)
+			if u := strconv.Itoa(f.cfg.FirstUser + i); u != p.User {
+				return u, u
+			}
+		}
+	}
+	if len(f.callees) == 0 {
+		return "", ""
+	}
+	for range 8 {
+		c := f.callees[rand.IntN(len(f.callees))]
+		if c != p {
+			return c.uri, c.User
+		}
+	}
+	return "", ""
+}
+
+// act runs the scenario for one phone until ctx ends.
+func (f *Fleet) act(ctx context.Context, p *Phone, caller bool) {
+	defer f.wg.Done()
+	notices, stop := p.Dev.Events()
+	defer stop()
+	a := &actor{f: f, p: p, notices: notices, ctx: ctx, answers: map[string]time.Time{}}
+	sc := f.cfg.Scenario
+	if !caller {
+		a.wait(time.Time{}, nil)
+		return
+	}
+	// callers start at a random point of their period, so calls spread out
+	next := time.Now().Add(time.Duration(rand.Int64N(int64(sc.Every))))
+	for ctx.Err() == nil {
+		if !a.wait(next, nil) {
+			return
+		}
+		next = next.Add(sc.Every)
+		if now := time.Now(); next.Before(now) {
+			next = now.Add(sc.Every) // we fell behind: do not catch up in a burst
+		}
+		a.call()
+	}
+}
+
+type actor struct {
+	f       *Fleet
+	p       *Phone
+	ctx     context.Context
+	notices <-chan webui.Notice
+	answers map[string]time.Time // incoming calls to answer, and when
+	// the outgoing call under way
+	dialing bool
+	call_   string
+	result  string // "", answered, failed, ended
+	status  int
+	reason  string
+}
+
+// wait handles notices until deadline (zero: until ctx ends) or until
+// done returns true; false when ctx ended.
+func (a *actor) wait(deadline time.Time, done func() bool) bool {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if done != nil && done() {
+			return true
+		}
+		now := time.Now()
+		next := deadline
+		for c, at := range a.answers {
+			if !at.After(now) {
+				delete(a.answers, c)
+				_ = a.p.Dev.Post(firmware.KeyPressed{Key: keypad.Enter})
+				continue
+			}
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+		}
+		if !deadline.IsZero() && !deadline.After(now) {
+			return true
+		}
+		var tc <-chan time.Time
+		if !next.IsZero() {
+			timer.Reset(next.Sub(now))
+			tc = timer.C
+		}
+		select {
+		case <-a.ctx.Done():
+			return false
+		case <-a.p.Dev.Done():
+			return false
+		case n := <-a.notices:
+			a.notice(n)
+		case <-tc:
+		}
+	}
+}
+
+func (a *actor) notice(n webui.Notice) {
+	b, err := json.Marshal(n.Data)
+	if err != nil {
+		return
+	}
+	var d struct {
+		Call      string `json:"call"`
+		Direction string `json:"direction"`
+		Status    int    `json:"status"`
+		Reason    string `json:"reason"`
+	}
+	_ = json.Unmarshal(b, &d)
+	sc := a.f.cfg.Scenario
+	switch n.Kind {
+	case "call_offered":
+		if !sc.AnswerNever && sc.AnswerAfter > 0 {
+			a.answers[d.Call] = time.Now().Add(sc.AnswerAfter)
+		}
+	case "call_canceled":
+		delete(a.answers, d.Call)
+	case "call_sent":
+		if a.dialing && a.call_ == "" {
+			a.call_ = d.Call
+		}
+	case "call_answered":
+		if d.Direction == "outgoing" && d.Call == a.call_ && a.result == "" {
+			a.result = "answered"
+		}
+	case "call_failed":
+		if d.Call == a.call_ && a.call_ != "" {
+			a.result, a.status, a.reason = "failed", d.Status, d.Reason
+		}
+	case "call_ended":
+		delete(a.answers, d.Call)
+		if d.Call == a.call_ && a.call_ != "" {
+			if a.result == "answered" {
+				a.result = "ended"
+			} else if a.result == "" {
+				a.result, a.reason = "failed", d.Reason
+			}
+		}
+	}
+}
+
+// call places one call and plays the scenario's part of the caller.
+func (a *actor) call() {
+	sc := a.f.cfg.Scenario
+	uri, callee := a.f.target(a.p)
+	if uri == "" {
+		return
+	}
+	a.dialing, a.call_, a.result, a.status, a.reason = true, "", "", 0, ""
+	defer func() { a.dialing, a.call_ = false, "" }()
+	start := time.Now()
+	a.f.rec.Attempt()
+	c := Call{Caller: a.p.User, Callee: callee, Start: start.UnixMilli()}
+	if a.p.Dev.Post(firmware.NumberDialed{Number: uri}) != nil {
+		return
+	}
+	ok := a.wait(start.Add(sc.Timeout), func() bool { return a.result != "" })
+	c.SetupMS = time.Since(start).Milliseconds()
+	switch {
+	case !ok:
+		c.Outcome = "stopped"
+		a.f.rec.Add(c)
+		return
+	case a.result == "":
+		c.Outcome = "timeout"
+		a.hangup()
+		a.f.rec.Add(c)
+		return
+	case a.result == "failed":
+		c.Outcome, c.Status, c.Reason = "failed", a.status, a.reason
+		a.f.rec.Add(c)
+		return
+	}
+	connected := time.Now()
+	c.Outcome = "answered"
+	ended := func() bool { return a.result != "answered" }
+	if sc.DTMF != "" && ok {
+		for _, d := range sc.DTMF {
+			_ = a.p.Dev.Post(firmware.KeyPressed{Key: keypad.Key(string(d))})
+		}
+	}
+	if sc.Hold > 0 && ok && !ended() {
+		_ = a.p.Dev.Post(firmware.KeyPressed{Key: keypad.Hold})
+		ok = a.wait(time.Now().Add(sc.Hold), ended)
+		if ok && !ended() {
+			_ = a.p.Dev.Post(firmware.KeyPressed{Key: keypad.Hold})
+		}
+	}
+	if ok && !ended() {
+		ok = a.wait(time.Now().Add(sc.Talk), ended)
+	}
+	c.Duration = time.Since(connected).Milliseconds()
+	switch {
+	case !ok:
+		c.Outcome = "stopped"
+	case ended():
+		c.Outcome, c.Reason = "ended", a.reason
+	default:
+		a.hangup()
+	}
+	a.f.rec.Add(c)
+}
+
+// hangup ends the call under way and waits (bounded) until it ended.
+func (a *actor) hangup() {
+	_ = a.p.Dev.Post(firmware.KeyPressed{Key: keypad.Cancel})
+	a.wait(time.Now().Add(2*time.Second), func() bool {
+		for _, c := range a.p.Dev.View().Calls {
+			if string(c.ID) == a.call_ && c.State != firmware.Ended {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// PhoneState is one phone in /api/state.
+type PhoneState struct {
+	Index      int    `json:"index"`
+	User       string `json:"user"`
+	MAC        string `json:"mac"`
+	SIP        string `json:"sip"`
+	Registered bool   `json:"registered"`
+	RegError   string `json:"reg_error,omitempty"`
+	Calls      int    `json:"calls"`
+	State      string `json:"state"` // the first call's state, or "idle"
+}
+
+func (f *Fleet) state() any {
+	f.mu.Lock()
+	ps := f.phones
+	f.mu.Unlock()
+	out := struct {
+		Shard  int          `json:"shard"`
+		Shards int          `json:"shards"`
+		Totals Totals       `json:"totals"`
+		Phones []PhoneState `json:"phones"`
+	}{Shard: f.cfg.Shard, Shards: f.cfg.Shards, Totals: f.rec.Totals(), Phones: []PhoneState{}}
+	for _, p := range ps {
+		v := p.Dev.View()
+		ip, port := p.Dev.SIPAddr()
+		s := PhoneState{Index: p.Index, User: p.User, MAC: p.MAC, SIP: net.JoinHostPort(ip, strconv.Itoa(port)),
+			Registered: v.Identity.Registered, RegError: v.Identity.RegError, Calls: len(v.Calls), State: "idle"}
+		if len(v.Calls) > 0 {
+			s.State = v.Calls[0].State.String()
+		}
+		out.Phones = append(out.Phones, s)
+	}
+	return out
+}
+
+// serve starts the fleet's web interface: / (a table) and /api/state.
+func (f *Fleet) serve(ctx context.Context, addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("--http %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/state", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(f.state())
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<!doctype html><title>phonesim fleet</title><h1>phonesim fleet</h1><pre>")
+		st := f.state().(interface{})
+		b, _ := json.MarshalIndent(st, "", "  ")
+		fmt.Fprint(w, htmlEscape(string(b)))
+		fmt.Fprint(w, "</pre>")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	go func() { <-ctx.Done(); _ = srv.Close() }()
+	return ln.Addr().String(), nil
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}

@@ -1,0 +1,80 @@
+package fleet
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseScenario(t *testing.T) {
+	s, err := ParseScenario(strings.NewReader(`
+# a ring of calls
+callers 50%
+call random every 2s   # each caller
+answer after 500ms
+dtmf 12#*
+hold 1s
+talk 3s
+timeout 10s
+`), "ring.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Scenario{Callers: 50, Target: "random", Every: 2 * time.Second, AnswerAfter: 500 * time.Millisecond,
+		DTMF: "12#*", Hold: time.Second, Talk: 3 * time.Second, Timeout: 10 * time.Second}
+	if *s != want {
+		t.Fatalf("got %+v\nwant %+v", *s, want)
+	}
+	s, err = ParseScenario(strings.NewReader("answer never\n"), "x")
+	if err != nil || !s.AnswerNever || s.Target != "" || s.Callers != 100 || s.Timeout != 30*time.Second {
+		t.Fatalf("answer never: %+v %v", s, err)
+	}
+}
+
+func TestParseScenarioErrors(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"ring", `s.txt:1: unknown statement "ring"`},
+		{"\n\ncall random", "s.txt:3: want: call <random|number|sip:uri> every <duration>"},
+		{"call random every soon", `s.txt:1: "soon" is not a duration`},
+		{"call random every -1s", `s.txt:1: "-1s" is not a duration`},
+		{"call 1000 every 0s", "s.txt:1: call every 0s: at least 1ms"},
+		{"answer later", "s.txt:1: want: answer after <duration> | answer never"},
+		{"answer after x", `s.txt:1: "x" is not a duration`},
+		{"dtmf 12a", `s.txt:1: dtmf: 'a' is not a digit`},
+		{"dtmf", "s.txt:1: want: dtmf <digits>"},
+		{"talk", "s.txt:1: want: talk <duration>"},
+		{"hold 1s 2s", "s.txt:1: want: hold <duration>"},
+		{"timeout 0s", "s.txt:1: timeout must be more than 0"},
+		{"callers 50", "s.txt:1: want: callers <percent>%"},
+		{"callers 150%", `s.txt:1: callers: "150%" is not a percentage`},
+		{"talk 1s\n# c\ntalk 2s", `s.txt:3: "talk" again (first on line 1)`},
+	} {
+		_, err := ParseScenario(strings.NewReader(c.in), "s.txt")
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q…", c.in, err, c.want)
+		}
+	}
+}
+
+func TestIdentityAndShards(t *testing.T) {
+	u, m, err := Identity(1000, "00:04:13:00:00:FF", 3)
+	if err != nil || u != "1003" || m != "000413000102" {
+		t.Fatalf("got %s %s %v", u, m, err)
+	}
+	if _, err := ParseMAC("0004130000"); err == nil {
+		t.Fatal("short MAC accepted")
+	}
+	// shards cover every phone once
+	seen := make([]int, 10)
+	for i := range 3 {
+		lo, hi := ShardRange(10, i, 3)
+		for j := lo; j < hi; j++ {
+			seen[j]++
+		}
+	}
+	for j, n := range seen {
+		if n != 1 {
+			t.Fatalf("phone %d in %d shards", j, n)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package firmware
 
 import (
-	"net"
 	"strconv"
 	"strings"
 )
@@ -278,10 +277,27 @@ func portOnly(s string) string {
 	if i := strings.IndexAny(s, ";>"); i >= 0 {
 		s = s[:i]
 	}
-	if _, p, err := net.SplitHostPort(s); err == nil {
+	if _, p, ok := splitHostPort(s); ok {
 		return p
 	}
 	return ""
+}
+
+// splitHostPort splits "host:port" or "[v6]:port" as net.SplitHostPort
+// does for these forms, without bringing package net into the core.
+func splitHostPort(s string) (host, port string, ok bool) {
+	if strings.HasPrefix(s, "[") {
+		end := strings.Index(s, "]:")
+		if end < 0 {
+			return "", "", false
+		}
+		return s[1:end], s[end+2:], s[end+2:] != ""
+	}
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 || strings.IndexByte(s[:i], ':') >= 0 || i == len(s)-1 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
 }
 
 // hostOnly returns the host of "host", "host:port", "[v6]:port" or a SIP
@@ -295,7 +311,7 @@ func hostOnly(s string) string {
 	if i := strings.IndexAny(s, ";>"); i >= 0 {
 		s = s[:i]
 	}
-	if h, _, err := net.SplitHostPort(s); err == nil {
+	if h, _, ok := splitHostPort(s); ok {
 		return h
 	}
 	return strings.Trim(s, "[]")

@@ -102,3 +102,18 @@ func TestUnwritableDataFolderShown(t *testing.T) {
 	assert.NotContains(t, display.ScreenLines(v), "Data folder: cannot write")
 	assert.Contains(t, strings.Join(d.Log().Lines(), "\n"), "data folder: writing again")
 }
+
+// putAside ends when the folder cannot be looked at (a path part is a
+// file): it hung in a loop on any Lstat error but "not exist".
+func TestPutAsideUnderAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plain")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
+	done := make(chan string, 1)
+	go func() { done <- putAside(filepath.Join(file, "settings.cfg")) }()
+	select {
+	case msg := <-done:
+		require.Contains(t, msg, "could not be put aside")
+	case <-time.After(5 * time.Second):
+		t.Fatal("putAside does not return")
+	}
+}

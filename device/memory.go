@@ -48,8 +48,11 @@ func loadMemory(dir string) (firmware.Memory, bool, error) {
 // when that exists) and says where it went, for the error message.
 func putAside(path string) string {
 	aside := path + ".bad-" + time.Now().Format("20060102-150405")
-	for i := 2; ; i++ {
-		if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
+	// a name that is taken gets a counter; any error but "exists" (the
+	// folder is gone, a path part is a file) ends the search: the rename
+	// below then says what is wrong
+	for i := 2; i <= 100; i++ {
+		if _, err := os.Lstat(aside); err != nil {
 			break
 		}
 		aside = path + ".bad-" + time.Now().Format("20060102-150405") + "-" + strconv.Itoa(i)

@@ -192,9 +192,7 @@ func (d *Device) restoreUser() {
 		f, err = provisioning.Parse(data, path)
 	}
 	if err != nil {
-		aside := path + ".bad-" + d.clock().Format("20060102-150405")
-		_ = os.Rename(path, aside)
-		d.log.Add(firmware.Error, "the user's settings could not be read ("+err.Error()+"); kept as "+aside+", starting without them")
+		d.log.Add(firmware.Error, "the user's settings could not be read ("+err.Error()+")"+putAside(path)+"; starting without them")
 		return
 	}
 	m := map[string]string{}

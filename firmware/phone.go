@@ -141,9 +141,6 @@ func (p *Phone) Settings() *provisioning.Settings { return p.s.Clone() }
 func (p *Phone) Step(ev Event) []Effect {
 	p.out = nil
 	p.changed = false
-	if p.transferEvent(ev) { // transfer.go: attended transfer, REFER, Replaces
-		ev = nil
-	}
 	switch e := ev.(type) {
 	case MemoryLoaded:
 		p.loadMemory(e.Memory)
@@ -181,7 +178,15 @@ func (p *Phone) Step(ev Event) []Effect {
 			p.applySettings(e.Settings, e.ByUser)
 		}
 	case CallOffered:
-		p.offered(e)
+		if e.Replaces != "" {
+			p.replacing(e) // transfer.go: an INVITE with Replaces
+		} else {
+			p.offered(e)
+		}
+	case AttendedTransferDone:
+		p.attendedTransferDone(e) // transfer.go
+	case CallReferred:
+		p.referred(e) // transfer.go
 	case LogOnRequested:
 		p.logOn(e)
 	case LogOffRequested:
@@ -193,10 +198,13 @@ func (p *Phone) Step(ev Event) []Effect {
 	case CallProgressed:
 		p.progressed(e)
 	case CallAnswered:
+		p.referOutcome(e.Call, 200, "OK") // a call a REFER placed: tell the referrer
 		p.answered(e)
 	case CallFailed:
+		p.referOutcome(e.Call, e.Status, e.Reason)
 		p.failed(e)
 	case CallRedirected:
+		p.referOutcome(e.Call, e.Status, "Redirected")
 		p.redirected(e)
 	case CallCanceled:
 		p.canceled(e)

@@ -104,31 +104,6 @@ type ReferProgress struct {
 func (e ReferProgress) OfCall() CallID { return e.Call }
 func (ReferProgress) effect()          {}
 
-// transferEvent handles the events of transfers: it reports whether the
-// event was consumed (Step then does nothing else with it).
-func (p *Phone) transferEvent(ev Event) bool {
-	switch e := ev.(type) {
-	case AttendedTransferDone:
-		p.attendedTransferDone(e)
-		return true
-	case CallReferred:
-		p.referred(e)
-		return true
-	case CallOffered:
-		if e.Replaces != "" {
-			p.replacing(e)
-			return true
-		}
-	case CallAnswered:
-		p.referOutcome(e.Call, 200, "OK")
-	case CallFailed:
-		p.referOutcome(e.Call, e.Status, e.Reason)
-	case CallRedirected:
-		p.referOutcome(e.Call, e.Status, "Redirected")
-	}
-	return false
-}
-
 // referred places the call a REFER asks for. The referred call goes on
 // hold (startDialing holds the others) and ends once the new call is
 // answered.

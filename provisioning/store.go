@@ -138,9 +138,6 @@ func (st *Store) Change(changes []UserChange, source string) []Finding {
 	return fs
 }
 
-// Refuses says why the user may not change name ("" when they may).
-func (st *Store) Refuses(name string) string { return st.refuses(name) }
-
 func (st *Store) refuses(name string) string {
 	if st.provisionedPerm(name) == PermReadOnly {
 		return "read-only (perm \"&\" from " + st.origin(name) + ")"

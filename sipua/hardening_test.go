@@ -286,30 +286,6 @@ func emfilePhone(t *testing.T) {
 	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old)
 }
 
-// startPhoneWith is startPhone with a Config of the test's.
-func startPhoneWith(t *testing.T, name string, cfg Config) *phone {
-	t.Helper()
-	log := &testLog{t: t, name: name}
-	events := make(chan firmware.Event, 64)
-	cfg.Listen, cfg.UserAgent, cfg.Logf = "127.0.0.1:0", "phonesim/test", log.logf
-	u, err := New(cfg, events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := u.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	p := &phone{t: t, ua: u, events: events}
-	t.Cleanup(func() {
-		u.Close()
-		log.mu.Lock()
-		log.done = true
-		log.mu.Unlock()
-	})
-	p.port = expectOnly[firmware.NetworkUp](p).Port
-	return p
-}
-
 // closedWithin reports whether the other side closes conn within d.
 func closedWithin(conn net.Conn, d time.Duration) bool {
 	conn.SetReadDeadline(time.Now().Add(d))

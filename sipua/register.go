@@ -213,19 +213,30 @@ func (r *registration) register(expires time.Duration) (time.Duration, int, stri
 // do sends req (or, after a challenge, req with credentials) and waits
 // for the final answer.
 func (r *registration) do(ctx context.Context, req *sip.Request, challenge *sip.Response) (*sip.Response, error) {
+	res, seq, err := r.u.finalResponse(ctx, req, challenge, r.acct)
+	if seq != 0 {
+		r.seq = seq
+	}
+	return res, err
+}
+
+// finalResponse sends req, or after a 401/407 challenge req with the
+// account's digest credentials, and waits for the final answer. seq is
+// the CSeq the authenticated request went out with (0 without a
+// challenge): the caller's next request must count on from it.
+func (u *UA) finalResponse(ctx context.Context, req *sip.Request, challenge *sip.Response, a Account) (res *sip.Response, seq uint32, err error) {
 	var tx sip.ClientTransaction
-	var err error
 	if challenge == nil {
-		tx, err = r.u.client.TransactionRequest(ctx, req, r.u.reqOpts()...)
+		tx, err = u.client.TransactionRequest(ctx, req, u.reqOpts()...)
 	} else {
-		tx, err = r.u.client.TransactionDigestAuth(ctx, req, challenge,
-			sipgo.DigestAuth{Username: r.acct.authUser(), Password: r.acct.Password})
+		tx, err = u.client.TransactionDigestAuth(ctx, req, challenge,
+			sipgo.DigestAuth{Username: a.authUser(), Password: a.Password})
 		if cseq := req.CSeq(); cseq != nil {
-			r.seq = cseq.SeqNo
+			seq = cseq.SeqNo
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, seq, err
 	}
 	defer tx.Terminate()
 	for {
@@ -234,14 +245,14 @@ func (r *registration) do(ctx context.Context, req *sip.Request, challenge *sip.
 			if res.IsProvisional() {
 				continue
 			}
-			return res, nil
+			return res, seq, nil
 		case <-tx.Done():
 			if err := tx.Err(); err != nil {
-				return nil, err
+				return nil, seq, err
 			}
-			return nil, context.DeadlineExceeded
+			return nil, seq, context.DeadlineExceeded
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, seq, ctx.Err()
 		}
 	}
 }

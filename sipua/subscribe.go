@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"phonesim/firmware"
@@ -326,39 +325,13 @@ func (s *subscription) send(expires time.Duration) (time.Duration, int, string) 
 // do sends req (or, after a challenge, req with credentials) and waits
 // for the final answer.
 func (s *subscription) do(ctx context.Context, req *sip.Request, challenge *sip.Response, a Account) (*sip.Response, error) {
-	var tx sip.ClientTransaction
-	var err error
-	if challenge == nil {
-		tx, err = s.u.client.TransactionRequest(ctx, req, s.u.reqOpts()...)
-	} else {
-		tx, err = s.u.client.TransactionDigestAuth(ctx, req, challenge,
-			sipgo.DigestAuth{Username: a.authUser(), Password: a.Password})
-		if cseq := req.CSeq(); cseq != nil {
-			s.mu.Lock()
-			s.seq = cseq.SeqNo
-			s.mu.Unlock()
-		}
+	res, seq, err := s.u.finalResponse(ctx, req, challenge, a)
+	if seq != 0 {
+		s.mu.Lock()
+		s.seq = seq
+		s.mu.Unlock()
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Terminate()
-	for {
-		select {
-		case res := <-tx.Responses():
-			if res.IsProvisional() {
-				continue
-			}
-			return res, nil
-		case <-tx.Done():
-			if err := tx.Err(); err != nil {
-				return nil, err
-			}
-			return nil, context.DeadlineExceeded
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return res, err
 }
 
 // eventPackage is a request's Event header (or its compact form o),

@@ -41,9 +41,17 @@ type phone struct {
 
 func startPhone(t *testing.T, name string, mode MediaMode) *phone {
 	t.Helper()
+	return startPhoneWith(t, name, Config{Media: mode})
+}
+
+// startPhoneWith is startPhone with a Config of the test's (its Listen,
+// UserAgent and Logf are the test's own).
+func startPhoneWith(t *testing.T, name string, cfg Config) *phone {
+	t.Helper()
 	log := &testLog{t: t, name: name}
 	events := make(chan firmware.Event, 64)
-	u, err := New(Config{Listen: "127.0.0.1:0", UserAgent: "phonesim/test", Media: mode, Logf: log.logf}, events)
+	cfg.Listen, cfg.UserAgent, cfg.Logf = "127.0.0.1:0", "phonesim/test", log.logf
+	u, err := New(cfg, events)
 	if err != nil {
 		t.Fatal(err)
 	}

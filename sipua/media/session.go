@@ -575,11 +575,13 @@ func (s *Session) playLocked(now time.Time) []int16 {
 	return out
 }
 
-func (s *Session) receive() {
+// readLoop reads datagrams from conn (the RTP or the RTCP socket, whose
+// port is port) and hands each to handle, until the session stops.
+func (s *Session) readLoop(conn *net.UDPConn, port int, handle func(b []byte, from netip.AddrPort)) {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
 	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -591,9 +593,13 @@ func (s *Session) receive() {
 				continue // ICMP errors and the like: keep reading
 			}
 		}
-		trace.RTP(trace.Received, s.Port(), from, buf[:n])
-		s.handlePacket(buf[:n], from, time.Now())
+		trace.RTP(trace.Received, port, from, buf[:n])
+		handle(buf[:n], from)
 	}
+}
+
+func (s *Session) receive() {
+	s.readLoop(s.conn, s.Port(), func(b []byte, from netip.AddrPort) { s.handlePacket(b, from, time.Now()) })
 }
 
 // handlePacket checks one datagram and acts on it. pion/rtp does not
@@ -767,24 +773,7 @@ func (s *Session) sendRTCPLocked(now time.Time, bye bool) {
 }
 
 func (s *Session) receiveRTCP() {
-	defer s.wg.Done()
-	buf := make([]byte, 1500)
-	for {
-		n, from, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			select {
-			case <-s.stop:
-				return
-			default:
-				continue
-			}
-		}
-		trace.RTP(trace.Received, s.Port()+1, from, buf[:n])
-		s.handleRTCP(buf[:n], from.Addr().Unmap(), time.Now())
-	}
+	s.readLoop(s.rtcpConn, s.Port()+1, func(b []byte, from netip.AddrPort) { s.handleRTCP(b, from.Addr().Unmap(), time.Now()) })
 }
 
 // handleRTCP takes a compound packet from the peer: only from the IP

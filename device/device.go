@@ -71,6 +71,7 @@ type Device struct {
 	ctx          context.Context     // the loop's, for fetches it starts
 	provisioning atomic.Bool         // a setting-server fetch is under way
 	lastFetch    time.Time           // the last setting-server fetch (provisioning_interval counts from it)
+	lastTick     time.Time           // when the loop sent the last Tick (monotonic)
 
 	mu   sync.Mutex
 	subs map[chan webui.Notice]struct{}
@@ -233,8 +234,8 @@ func (d *Device) keep(stopped <-chan struct{}) {
 
 func (d *Device) run(ctx context.Context) {
 	defer d.ua.Close()
-	ticker := time.NewTicker(firmware.TickInterval)
-	defer ticker.Stop()
+	timer := time.NewTimer(firmware.TickInterval)
+	defer timer.Stop()
 	d.step(firmware.Tick{Now: d.clock()})
 	ip, port := d.ua.Addr()
 	d.step(firmware.NetworkUp{IP: ip, Port: port}) // before boot, so action_setup_url knows $phone_ip
@@ -247,6 +248,7 @@ func (d *Device) run(ctx context.Context) {
 		}
 	}
 	d.step(firmware.PoweredOn{Token: bootToken()})
+	armed := time.Now().Add(firmware.TickInterval)
 	for {
 		select {
 		case <-ctx.Done():
@@ -255,16 +257,40 @@ func (d *Device) run(ctx context.Context) {
 			d.step(ev)
 		case op := <-d.ops:
 			op()
-		case <-ticker.C:
-			now := d.clock()
-			d.step(firmware.Tick{Now: now})
-			d.provisionDue(now)
+		case <-timer.C:
+			armed = time.Time{}
+			d.step(firmware.Tick{Now: d.clock()})
+		}
+		// Tickless when idle: the next Tick comes TickInterval after the
+		// last while the phone needs the clock, else at the next minute
+		// (the idle screen's clock, provisioning_interval); an idle phone
+		// costs no CPU between.
+		next := d.nextTick()
+		if !next.Equal(armed) {
+			armed = next
+			timer.Reset(time.Until(next))
 		}
 	}
 }
 
+// nextTick is when the loop sends the next Tick.
+func (d *Device) nextTick() time.Time {
+	if d.phone.NeedsTicks() {
+		return d.lastTick.Add(firmware.TickInterval)
+	}
+	return d.lastTick.Truncate(time.Minute).Add(time.Minute)
+}
+
 // step feeds one event to the phone and carries out its effects.
 func (d *Device) step(ev firmware.Event) {
+	if t, tick := ev.(firmware.Tick); tick {
+		d.lastTick = time.Now()
+		defer d.provisionDue(t.Now)
+	} else if time.Since(d.lastTick) >= firmware.TickInterval {
+		// Ticks were left out while the phone needed none: one now, so
+		// its clock is right for what the event does (call list times)
+		d.step(firmware.Tick{Now: d.clock()})
+	}
 	d.publishEvent(ev) // its notice before those of its effects
 	effects := d.phone.Step(ev)
 	changed := false

@@ -160,6 +160,7 @@ func TestProvisioningAtRunTime(t *testing.T) {
 
 	before := srv.requests.Load()
 	clock.Advance(61 * time.Second)
+	require.NoError(t, d.Post(firmware.Tick{Now: clock.Now()})) // the idle phone's minute tick, without waiting a minute
 	require.Eventually(t, func() bool { return srv.requests.Load() >= before+2 }, 5*time.Second, 10*time.Millisecond,
 		"no fetch after provisioning_interval")
 	select {

@@ -276,6 +276,26 @@ func (p *Phone) powerOn() {
 	p.render()
 }
 
+// NeedsTicks reports whether the clock must keep moving for the phone:
+// a notice to take down, a call (ring and redirect timers, durations, an
+// ended call to clear), digits waiting for auto_dial. When it is false
+// the adapter may stop sending Ticks until the next event (sending one
+// Tick with the current time before it, so the phone's clock is right)
+// or the next minute, for the idle screen's clock: no deadline counts
+// ticks the phone did not get. An idle phone then costs no CPU
+// (TestScenariosTickless checks every scenario this way).
+func (p *Phone) NeedsTicks() bool {
+	if p.message != "" || p.ndigits > 0 {
+		return true
+	}
+	for i := range p.calls {
+		if p.calls[i].id != "" {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *Phone) tick(t Tick) {
 	p.ticks++
 	p.autoAnswerDue()
@@ -382,6 +402,7 @@ func (p *Phone) applySettings(next *provisioning.Settings, byUser bool) {
 	if reconfigure {
 		p.configure()
 	}
+	p.resubscribe() // blf.go: blf keys or mailboxes may have changed
 	if p.booted {
 		for i, again := range reregister {
 			if again {

@@ -34,11 +34,14 @@ type Config struct {
 	// With Store nil, Settings is the one source (as one setting file).
 	Store    *provisioning.Store
 	Settings *provisioning.Settings
-	SIP      string          // SIP listen address ("127.0.0.1:0" = any free port)
-	Media    sipua.MediaMode // what the phone sends in a call
-	Log      *phonelog.Log   // where log lines go; nil makes one
-	Clock    func() time.Time
-	Data     string // folder for what the phone keeps across restarts; "" keeps nothing
+	SIP      string // SIP listen address ("127.0.0.1:0" = any free port)
+	// SIPHost, when set, is a SIP port the phone shares with others (a
+	// fleet: sipua.Host); SIP is then unused.
+	SIPHost *sipua.Host
+	Media   sipua.MediaMode // what the phone sends in a call
+	Log     *phonelog.Log   // where log lines go; nil makes one
+	Clock   func() time.Time
+	Data    string // folder for what the phone keeps across restarts; "" keeps nothing
 	// Trace records the phone's SIP and RTP (--sip-trace, --pcap) and
 	// keeps the ladder of /ladder.htm; nil: a recorder of the ladder only.
 	Trace *trace.Recorder
@@ -111,6 +114,7 @@ func New(cfg Config) (*Device, error) {
 	d.phone = firmware.New(d.store.Resolve())
 	ua, err := sipua.New(sipua.Config{
 		Listen:    cfg.SIP,
+		Host:      cfg.SIPHost,
 		UserAgent: "phonesim",
 		Media:     cfg.Media,
 		Logf:      d.logf,

@@ -402,7 +402,6 @@ func (p *Phone) applySettings(next *provisioning.Settings, byUser bool) {
 	if reconfigure {
 		p.configure()
 	}
-	p.resubscribe() // blf.go: blf keys or mailboxes may have changed
 	if p.booted {
 		for i, again := range reregister {
 			if again {

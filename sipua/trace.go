@@ -49,6 +49,9 @@ func (u *UA) SetRecorder(r *trace.Recorder) {
 // Recorder is u's recorder (its ladder: Recorder().Calls()), nil before
 // Start without SetRecorder and once u is closed.
 func (u *UA) Recorder() *trace.Recorder {
+	if u.host != nil {
+		return u.host.Recorder() // a shared port has one trace
+	}
 	if r, ok := recorders.Load(u); ok {
 		return r.(*trace.Recorder)
 	}
@@ -103,9 +106,7 @@ func (u *UA) traceStart() {
 	taps.byPort[t.port] = append(taps.byPort[t.port], t)
 	taps.mu.Unlock()
 
-	done := u.pumpDone // closed at the very end of Close
-	go func() {
-		<-done
+	u.traceStop = func() { // at the very end of Close
 		taps.mu.Lock()
 		list := taps.byPort[t.port]
 		for i, x := range list {
@@ -126,7 +127,7 @@ func (u *UA) traceStart() {
 		}
 		taps.mu.Unlock()
 		recorders.Delete(u)
-	}()
+	}
 }
 
 // wireTap is sipgo's tracer (sip.SIPTracer).

@@ -200,6 +200,9 @@ func (u *UA) serveTCP(l *tcpListener) {
 // tcpInUse reports whether a call in progress came in over the TCP
 // connection from raddr.
 func (u *UA) tcpInUse(raddr string) bool {
+	if u.hosted != nil {
+		return u.hosted.inUse(raddr) // a shared port: its UAs' calls
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.tcpCalls[raddr] > 0

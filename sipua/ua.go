@@ -50,6 +50,10 @@ type Config struct {
 	TCPIdleTimeout   time.Duration
 	TCPMaxConns      int
 	TCPMaxConnsPerIP int
+	// Host, when set, is the SIP port this UA shares with others (a
+	// fleet's phones: host.go); Listen and the TCP limits are then the
+	// host's, and the UA binds nothing of its own.
+	Host *Host
 }
 
 // Allowed is our Allow header.
@@ -77,6 +81,11 @@ type UA struct {
 	sua    *sipgo.UserAgent
 	srv    *sipgo.Server
 	client *sipgo.Client
+
+	handlers  map[sip.RequestMethod]sipgo.RequestHandler // what each request of ours meets (handlers)
+	host      *UA                                        // the shared port's UA when Config.Host; nil: our own
+	hosted    *hostTable                                 // on a Host's UA: the UAs sharing it, by user
+	traceStop func()                                     // trace.go: off the wire tap, at the end of Close
 
 	ctx    context.Context // canceled by Close: calls end
 	cancel context.CancelFunc
@@ -122,7 +131,7 @@ func New(cfg Config, events chan<- firmware.Event) (*UA, error) {
 		cfg.UserAgent = "phonesim"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &UA{
+	u := &UA{
 		cfg:      cfg,
 		events:   events,
 		ctx:      ctx,
@@ -135,7 +144,29 @@ func New(cfg Config, events chan<- firmware.Event) (*UA, error) {
 		out:      outbox{wake: make(chan struct{}, 1)},
 		pumpStop: make(chan struct{}),
 		pumpDone: make(chan struct{}),
-	}, nil
+	}
+	u.handlers = u.requestHandlers()
+	return u, nil
+}
+
+// noRoute keys the handler of methods sipgo has no route for.
+const noRoute sip.RequestMethod = ""
+
+// requestHandlers is how each request method is met; screen: RFC 3261
+// §8.2 checks (transport_validate.go).
+func (u *UA) requestHandlers() map[sip.RequestMethod]sipgo.RequestHandler {
+	return map[sip.RequestMethod]sipgo.RequestHandler{
+		sip.INVITE:  u.guard(u.screen(u.absorbRetransmissions(u.onInvite))),
+		sip.ACK:     u.guard(u.onAck),
+		sip.CANCEL:  u.guard(u.screen(u.onStrayCancel)),
+		sip.BYE:     u.guard(u.screen(u.onInDialog)),
+		sip.INFO:    u.guard(u.screen(u.onInDialog)),
+		sip.UPDATE:  u.guard(u.screen(u.onInDialog)),
+		sip.NOTIFY:  u.guard(u.screen(u.onNotify)), // subscribe.go; the rest on to onInDialog
+		sip.REFER:   u.guard(u.screen(u.onInDialog)),
+		sip.OPTIONS: u.guard(u.screen(u.onOptions)),
+		noRoute:     u.guard(u.screen(u.onOther)),
+	}
 }
 
 func (u *UA) logf(level firmware.Level, format string, args ...any) {
@@ -159,6 +190,9 @@ func (u *UA) Start(ctx context.Context) error {
 	}
 	if u.started {
 		return errors.New("sipua: already started")
+	}
+	if u.cfg.Host != nil {
+		return u.startHosted(ctx) // host.go
 	}
 	if err := u.bind(); err != nil {
 		return err
@@ -187,13 +221,7 @@ func (u *UA) Start(ctx context.Context) error {
 		u.mu.Lock()
 		return err
 	}
-	go func() {
-		select {
-		case <-ctx.Done():
-			u.Close()
-		case <-u.ctx.Done():
-		}
-	}()
+	context.AfterFunc(ctx, func() { u.Close() })
 
 	u.logf(firmware.Info, "sip: listening on %s:%d (udp, tcp)", u.ip, u.port)
 	u.emit(firmware.NetworkUp{IP: u.ip, Port: u.port})
@@ -305,17 +333,17 @@ func (u *UA) setupSIP() error {
 	}
 	u.sua, u.srv, u.client = sua, srv, client
 
-	// screen: RFC 3261 §8.2 checks (transport_validate.go).
-	srv.OnInvite(u.guard(u.screen(u.absorbRetransmissions(u.onInvite))))
-	srv.OnAck(u.guard(u.onAck))
-	srv.OnCancel(u.guard(u.screen(u.onStrayCancel)))
-	srv.OnBye(u.guard(u.screen(u.onInDialog)))
-	srv.OnInfo(u.guard(u.screen(u.onInDialog)))
-	srv.OnUpdate(u.guard(u.screen(u.onInDialog)))
-	srv.OnNotify(u.guard(u.screen(u.onNotify))) // subscribe.go; the rest on to onInDialog
-	srv.OnRefer(u.guard(u.screen(u.onInDialog)))
-	srv.OnOptions(u.guard(u.screen(u.onOptions)))
-	srv.OnNoRoute(u.guard(u.screen(u.onOther)))
+	for m := range u.handlers {
+		h := u.handlers[m]
+		if u.hosted != nil {
+			h = u.hosted.dispatch(u, m) // host.go: the UA the request names
+		}
+		if m == noRoute {
+			srv.OnNoRoute(h)
+		} else {
+			srv.OnRequest(m, h)
+		}
+	}
 	return nil
 }
 
@@ -421,14 +449,21 @@ func (u *UA) Close() error {
 		u.logf(firmware.Warning, "sip: calls did not end in time")
 	}
 
-	u.udp.Close()
-	u.tcp.Close()
-	u.sua.Close() // terminates transactions, closes connections
-	u.serveWG.Wait()
+	if u.host != nil {
+		u.host.hosted.leave(u) // host.go: the port is the host's, and stays
+	} else {
+		u.udp.Close()
+		u.tcp.Close()
+		u.sua.Close() // terminates transactions, closes connections
+		u.serveWG.Wait()
+	}
 	u.bgWG.Wait()
 	<-calls
 	close(u.pumpStop)
 	<-u.pumpDone
+	if u.traceStop != nil {
+		u.traceStop()
+	}
 	return nil
 }
 
@@ -502,6 +537,9 @@ type outbox struct {
 }
 
 func (u *UA) emit(e firmware.Event) {
+	if u.hosted != nil {
+		return // a Host has no core
+	}
 	u.out.mu.Lock()
 	u.out.q = append(u.out.q, e)
 	u.out.mu.Unlock()

@@ -1,0 +1,163 @@
+package sipua
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"phonesim/firmware"
+)
+
+// A Host is one SIP port — a UDP socket and a TCP listener on one port,
+// one sipgo stack — that many UAs share (Config.Host): a fleet of phones
+// in one process then costs one socket pair, one read buffer and two
+// reader goroutines in all, not per phone.
+//
+// A request goes to the UA whose identity the Request-URI's user names:
+// each UA's Contact is sip:<user>@<host's address>, so a registrar's
+// INVITE, a direct call to sip:<user>@host:port and every in-dialog
+// request carry it. A request for a user no UA has is answered 404 (481
+// for a CANCEL; an ACK is dropped). Responses find their transaction in
+// the shared stack, whoever sent the request. The SIP trace and the
+// ladder are the host's, for all its UAs.
+//
+// Close the UAs before their host: a UA's calls end over the host's port.
+type Host struct{ u *UA }
+
+// NewHost makes a shared port; Listen, UserAgent, Logf and the TCP limits
+// of cfg are used (Host is not).
+func NewHost(cfg Config) (*Host, error) {
+	cfg.Host = nil
+	u, err := New(cfg, make(chan firmware.Event)) // a host emits nothing (emit)
+	if err != nil {
+		return nil, err
+	}
+	u.hosted = &hostTable{users: map[string]*UA{}}
+	return &Host{u: u}, nil
+}
+
+// Start binds the port and serves it until ctx ends or Close.
+func (h *Host) Start(ctx context.Context) error { return h.u.Start(ctx) }
+
+// Close closes the port.
+func (h *Host) Close() error { return h.u.Close() }
+
+// Addr is the advertised address and the port.
+func (h *Host) Addr() (ip string, port int) { return h.u.Addr() }
+
+// Users is how many users the host routes requests to.
+func (h *Host) Users() int {
+	h.u.hosted.mu.RLock()
+	defer h.u.hosted.mu.RUnlock()
+	return len(h.u.hosted.users)
+}
+
+// hostTable is a host's UAs by user.
+type hostTable struct {
+	mu    sync.RWMutex
+	users map[string]*UA
+}
+
+// startHosted is Start for a UA on a Host (u.mu held): the host's port
+// and stack become u's.
+func (u *UA) startHosted(ctx context.Context) error {
+	hu := u.cfg.Host.u
+	hu.mu.Lock()
+	ready := hu.started && !hu.closed
+	u.ip, u.bindIP, u.port = hu.ip, hu.bindIP, hu.port
+	u.udp, u.tcp, u.sua, u.srv, u.client = hu.udp, hu.tcp, hu.sua, hu.srv, hu.client
+	hu.mu.Unlock()
+	if !ready {
+		return errors.New("sipua: the shared SIP port is not started")
+	}
+	u.host = hu
+	u.started = true
+	for _, a := range u.accounts {
+		hu.hosted.join(a.User, u)
+	}
+	go u.pump()
+	context.AfterFunc(ctx, func() { u.Close() })
+	u.emit(firmware.NetworkUp{IP: u.ip, Port: u.port})
+	return nil
+}
+
+// join routes requests for user to u. Two UAs with one user: the later
+// gets them (a fleet's template gives each phone its own).
+func (t *hostTable) join(user string, u *UA) {
+	if user == "" {
+		return
+	}
+	t.mu.Lock()
+	t.users[user] = u
+	t.mu.Unlock()
+}
+
+// part stops routing user to u, unless another identity of u has it.
+func (t *hostTable) part(user string, u *UA) {
+	u.mu.Lock()
+	for _, a := range u.accounts {
+		if a.User == user {
+			u.mu.Unlock()
+			return
+		}
+	}
+	u.mu.Unlock()
+	t.mu.Lock()
+	if t.users[user] == u {
+		delete(t.users, user)
+	}
+	t.mu.Unlock()
+}
+
+// leave stops routing anything to u (Close).
+func (t *hostTable) leave(u *UA) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for user, x := range t.users {
+		if x == u {
+			delete(t.users, user)
+		}
+	}
+}
+
+// dispatch is the host's handler of method m: that of the UA the
+// Request-URI names.
+func (t *hostTable) dispatch(host *UA, m sip.RequestMethod) sipgo.RequestHandler {
+	return host.guard(func(req *sip.Request, tx sip.ServerTransaction) {
+		t.mu.RLock()
+		u := t.users[req.Recipient.User]
+		t.mu.RUnlock()
+		if u != nil {
+			u.handlers[m](req, tx)
+			return
+		}
+		if req.IsAck() || tx == nil {
+			return
+		}
+		status, reason := 404, "Not Found"
+		if req.IsCancel() {
+			status, reason = 481, "Call/Transaction Does Not Exist"
+		}
+		host.refuse(req, tx, status, reason)
+	})
+}
+
+// inUse says whether a call of any UA on the host runs over the TCP
+// connection from raddr (the idle rule of transport_tcp.go).
+func (t *hostTable) inUse(raddr string) bool {
+	t.mu.RLock()
+	uas := make([]*UA, 0, len(t.users))
+	for _, u := range t.users {
+		uas = append(uas, u)
+	}
+	t.mu.RUnlock() // a UA's lock is taken before the table's (join), never after
+	for _, u := range uas {
+		if u.tcpInUse(raddr) {
+			return true
+		}
+	}
+	return false
+}

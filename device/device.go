@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +77,8 @@ type Device struct {
 	provisioning atomic.Bool         // a setting-server fetch is under way
 	lastFetch    time.Time           // the last setting-server fetch (provisioning_interval counts from it)
 	lastTick     time.Time           // when the loop sent the last Tick (monotonic)
+	hosted       bool                // on a shared SIP port (Config.SIPHost)
+	users        []string            // the users the shared port routes to us (routeUsers)
 
 	mu   sync.Mutex
 	subs map[chan webui.Notice]struct{}
@@ -126,6 +130,7 @@ func New(cfg Config) (*Device, error) {
 		return nil, err
 	}
 	ua.SetRecorder(cfg.Trace) // sipua/trace.go
+	d.hosted = cfg.SIPHost != nil
 	d.ua = ua
 	d.fetch = dispatch.New(dispatch.Config{Logf: d.logf})
 	d.apps = dispatch.NewApps(dispatch.AppsConfig{Logf: d.logf, Done: d.appDone})
@@ -242,6 +247,7 @@ func (d *Device) run(ctx context.Context) {
 	defer timer.Stop()
 	d.step(firmware.Tick{Now: d.clock()})
 	ip, port := d.ua.Addr()
+	d.routeUsers()
 	d.step(firmware.NetworkUp{IP: ip, Port: port}) // before boot, so action_setup_url knows $phone_ip
 	if d.data != "" {
 		switch m, ok, err := loadMemory(d.data); {
@@ -276,6 +282,34 @@ func (d *Device) run(ctx context.Context) {
 		}
 	}
 }
+
+// routeUsers tells a shared SIP port (Config.SIPHost) the phone's users
+// (user_nameN), when they changed: its requests are routed by them.
+func (d *Device) routeUsers() {
+	if !d.hosted {
+		return
+	}
+	s := d.settings.Load()
+	users := d.users[:0:0]
+	for i := 1; i <= provisioning.MaxIdentities; i++ {
+		if u := s.Get(userNames[i]); u != "" {
+			users = append(users, u)
+		}
+	}
+	if slices.Equal(users, d.users) {
+		return
+	}
+	d.users = users
+	d.ua.SetUsers(users)
+}
+
+// userNames are the settings user_name1..12, made once.
+var userNames = func() (n [provisioning.MaxIdentities + 1]string) {
+	for i := 1; i <= provisioning.MaxIdentities; i++ {
+		n[i] = "user_name" + strconv.Itoa(i)
+	}
+	return n
+}()
 
 // nextTick is when the loop sends the next Tick.
 func (d *Device) nextTick() time.Time {
@@ -335,6 +369,7 @@ func (d *Device) step(ev firmware.Event) {
 		changed = true
 		// keys change settings too (DND sets dnd_mode): /settings.htm follows
 		d.settings.Store(d.phone.Settings())
+		d.routeUsers()
 		switch ev.(type) {
 		case firmware.SettingsChanged, firmware.SettingChanged:
 			d.applyMedia()

@@ -55,7 +55,7 @@ func benchFleet(b *testing.B, sc *Scenario) *Fleet {
 // local identity is "registered" once its transport is up), lets them
 // idle, and reports heap and RSS per phone and the CPU they use idling.
 func BenchmarkIdlePhones(b *testing.B) {
-	for _, n := range []int{100, 1000} {
+	for _, n := range []int{100, 1000, 10000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			for range b.N {
 				ctx, cancel := context.WithCancel(context.Background())
@@ -77,6 +77,7 @@ func BenchmarkIdlePhones(b *testing.B) {
 				for _, p := range f.phones {
 					<-p.Dev.Done()
 				}
+				f.closeHost()
 			}
 		})
 	}
@@ -92,6 +93,13 @@ func BenchmarkPhoneToPhoneCall(b *testing.B) {
 	if err := f.startAll(ctx, 0, 2); err != nil {
 		b.Fatal(err)
 	}
+	defer func() {
+		cancel()
+		for _, p := range f.phones {
+			<-p.Dev.Done()
+		}
+		f.closeHost()
+	}()
 	caller := f.phones[0]
 	f.callees = f.phones[1:]
 	notices, stop := caller.Dev.Events()

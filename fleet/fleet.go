@@ -1,9 +1,10 @@
 // Package fleet runs many phones in one process from a template, drives
 // them with a scenario and records every call (docs/fleet.md).
 //
-// This first version gives each phone its own device.Device: its own
-// loop, ticker and SIP stack on 127.0.0.1:0. Sharing one transport and
-// one timer source needs changes in device/ and sipua/ (docs/fleet.md).
+// Each phone is a full device.Device (its own firmware.Phone, loop and
+// identity); they share one SIP port (sipua.Host: one socket pair, one
+// sipgo stack, requests routed by user), and an idle phone has no timer
+// running but the minute of its clock (device's tickless loop).
 package fleet
 
 import (
@@ -52,6 +53,9 @@ type Config struct {
 	// Registrar says the phones register (user_host1 is set): calls
 	// go to numbers; without, to sip:user@ip:port directly.
 	Registrar bool
+	// SIP is the listen address of the phones' shared SIP port
+	// ("": 127.0.0.1:0, a free port).
+	SIP string
 }
 
 // Identity is phone i's user and MAC.
@@ -96,6 +100,7 @@ type Phone struct {
 // Fleet is a running fleet.
 type Fleet struct {
 	cfg     Config
+	host    *sipua.Host // the phones' shared SIP port
 	rec     *Recorder
 	mu      sync.Mutex
 	phones  []*Phone
@@ -174,6 +179,7 @@ func Run(ctx context.Context, cfg Config) error {
 	for _, p := range started {
 		<-p.Dev.Done()
 	}
+	f.closeHost() // after the phones: their last BYEs leave through it
 	<-stats
 	if ferr := f.rec.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("results: %w", ferr)
@@ -184,8 +190,38 @@ func Run(ctx context.Context, cfg Config) error {
 	return err
 }
 
+// openHost starts the phones' shared SIP port, once.
+func (f *Fleet) openHost() error {
+	if f.host != nil {
+		return nil
+	}
+	addr := f.cfg.SIP
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	h, err := sipua.NewHost(sipua.Config{Listen: addr, UserAgent: "phonesim"})
+	if err != nil {
+		return err
+	}
+	// Not on ctx: it closes after the phones (closeHost).
+	if err := h.Start(context.Background()); err != nil {
+		return fmt.Errorf("SIP port %s: %w", addr, err)
+	}
+	f.host = h
+	return nil
+}
+
+func (f *Fleet) closeHost() {
+	if f.host != nil {
+		f.host.Close()
+	}
+}
+
 // startAll starts the phones lo..hi-1 at the ramp's pace.
 func (f *Fleet) startAll(ctx context.Context, lo, hi int) error {
+	if err := f.openHost(); err != nil {
+		return err
+	}
 	var pace *time.Ticker
 	if f.cfg.Ramp > 0 {
 		pace = time.NewTicker(time.Duration(float64(time.Second) / f.cfg.Ramp))
@@ -248,7 +284,7 @@ func (f *Fleet) start(ctx context.Context, i int) (*Phone, error) {
 	}
 	log := phonelog.New(50, time.Now)
 	log.SetLevel(firmware.Warning)
-	d, err := device.New(device.Config{Store: st, SIP: "127.0.0.1:0", Media: sipua.MediaSilence, Log: log})
+	d, err := device.New(device.Config{Store: st, SIPHost: f.host, Media: sipua.MediaSilence, Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -16,10 +16,10 @@ import (
 // in one process then costs one socket pair, one read buffer and two
 // reader goroutines in all, not per phone.
 //
-// A request goes to the UA whose identity the Request-URI's user names:
-// each UA's Contact is sip:<user>@<host's address>, so a registrar's
-// INVITE, a direct call to sip:<user>@host:port and every in-dialog
-// request carry it. A request for a user no UA has is answered 404 (481
+// A request goes to the UA whose identity the Request-URI's user names
+// (SetUsers: the phone's user_nameN): each UA's Contact is
+// sip:<user>@<host's address>, so a registrar's INVITE, a direct call to
+// sip:<user>@host:port and every in-dialog request carry it. A request for a user no UA has is answered 404 (481
 // for a CANCEL; an ACK is dropped). Responses find their transaction in
 // the shared stack, whoever sent the request. The SIP trace and the
 // ladder are the host's, for all its UAs.
@@ -75,41 +75,37 @@ func (u *UA) startHosted(ctx context.Context) error {
 	}
 	u.host = hu
 	u.started = true
-	for _, a := range u.accounts {
-		hu.hosted.join(a.User, u)
-	}
 	go u.pump()
 	context.AfterFunc(ctx, func() { u.Close() })
 	u.emit(firmware.NetworkUp{IP: u.ip, Port: u.port})
 	return nil
 }
 
-// join routes requests for user to u. Two UAs with one user: the later
-// gets them (a fleet's template gives each phone its own).
-func (t *hostTable) join(user string, u *UA) {
-	if user == "" {
+// SetUsers says which users' requests a UA on a Host gets: its
+// identities' user names, all of them each time they change. Two UAs
+// with one user: the later gets its requests (a fleet's template gives
+// each phone its own). Without a Host it does nothing.
+func (u *UA) SetUsers(users []string) {
+	u.mu.Lock()
+	h := u.host
+	closed := u.closed
+	u.mu.Unlock()
+	if h == nil || closed {
 		return
 	}
+	t := h.hosted
 	t.mu.Lock()
-	t.users[user] = u
-	t.mu.Unlock()
-}
-
-// part stops routing user to u, unless another identity of u has it.
-func (t *hostTable) part(user string, u *UA) {
-	u.mu.Lock()
-	for _, a := range u.accounts {
-		if a.User == user {
-			u.mu.Unlock()
-			return
+	defer t.mu.Unlock()
+	for user, x := range t.users {
+		if x == u {
+			delete(t.users, user)
 		}
 	}
-	u.mu.Unlock()
-	t.mu.Lock()
-	if t.users[user] == u {
-		delete(t.users, user)
+	for _, user := range users {
+		if user != "" {
+			t.users[user] = u
+		}
 	}
-	t.mu.Unlock()
 }
 
 // leave stops routing anything to u (Close).
@@ -153,7 +149,7 @@ func (t *hostTable) inUse(raddr string) bool {
 	for _, u := range t.users {
 		uas = append(uas, u)
 	}
-	t.mu.RUnlock() // a UA's lock is taken before the table's (join), never after
+	t.mu.RUnlock() // never a UA's lock under the table's
 	for _, u := range uas {
 		if u.tcpInUse(raddr) {
 			return true

@@ -22,7 +22,7 @@ func hostedPhone(t *testing.T, h *Host, name, user string) *phone {
 	t.Cleanup(func() { u.Close() })
 	p := &phone{t: t, ua: u, events: events}
 	p.port = expect[firmware.NetworkUp](p).Port
-	u.Register(Account{Identity: 1, User: user}) // no registrar: only the route
+	u.SetUsers([]string{user})
 	return p
 }
 

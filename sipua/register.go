@@ -65,9 +65,6 @@ func (u *UA) Register(a Account) {
 		return
 	}
 	u.accounts[a.Identity] = a
-	if u.host != nil {
-		u.host.hosted.join(a.User, u) // host.go
-	}
 	if a.Host == "" || a.User == "" {
 		return
 	}
@@ -84,12 +81,8 @@ func (u *UA) Unregister(identity int) {
 	u.mu.Lock()
 	r := u.regs[identity]
 	delete(u.regs, identity)
-	old, had := u.accounts[identity]
 	delete(u.accounts, identity)
 	u.mu.Unlock()
-	if had && u.host != nil {
-		u.host.hosted.part(old.User, u) // host.go
-	}
 	if r != nil {
 		close(r.stop)
 	}

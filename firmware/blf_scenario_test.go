@@ -8,14 +8,32 @@ import (
 
 // Scenario commands for BLF and MWI (testdata/blf*.txt, mwi*.txt):
 //
-//	dialog SUB STATE [URI ["DISPLAY"]]   DialogStateChanged
+//	dialog SUB STATE [URI ["DISPLAY"]] [callid=C local-tag=L remote-tag=R target=T]
+//	                                     DialogStateChanged (with the ringing dialog's ids)
 //	sub-failed SUB STATUS REASON...      SubscriptionFailed
 //	mwi IDENTITY yes|no NEW/OLD [(UNEW/UOLD)]  MessageSummary
 //	mailboxes                            the View's message summaries
 var subscriptionCommands = map[string]func(r *runner, args []string) (Event, string){
 	"dialog": func(_ *runner, args []string) (Event, string) {
-		e := DialogStateChanged{Sub: arg(args, 0), State: arg(args, 1)}
-		e.Remote = Party{URI: arg(args, 2), Display: arg(args, 3)}
+		var pos []string
+		var d DialogIDs
+		for _, a := range args {
+			k, v, _ := strings.Cut(a, "=")
+			switch k {
+			case "callid":
+				d.CallID = v
+			case "local-tag":
+				d.LocalTag = v
+			case "remote-tag":
+				d.RemoteTag = v
+			case "target":
+				d.Target = v
+			default:
+				pos = append(pos, a)
+			}
+		}
+		e := DialogStateChanged{Sub: arg(pos, 0), State: arg(pos, 1), Dialog: d}
+		e.Remote = Party{URI: arg(pos, 2), Display: arg(pos, 3)}
 		return e, ""
 	},
 	"sub-failed": func(_ *runner, args []string) (Event, string) {

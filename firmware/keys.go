@@ -563,6 +563,9 @@ func (p *Phone) functionKey(i int) {
 			p.transfer(target)
 			return
 		}
+		if k.kind == "blf" && p.pickUp(i) { // blf.go: INVITE with Replaces to the ringing caller
+			return
+		}
 		p.dial(target)
 	case "url":
 		if k.arg != "" {

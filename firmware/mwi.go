@@ -32,13 +32,15 @@ type Mailbox struct {
 	UrgentNew, UrgentOld int
 }
 
-func (p *Phone) subscribeMWI(i int) {
+// mwiSubscription is identity i's message-summary subscription, when it
+// has a mailbox and a registrar (blf.go's syncSubscriptions asks for it).
+func (p *Phone) mwiSubscription(i int) (Subscribe, bool) {
 	n := strconv.Itoa(i)
 	if p.s.Get("user_mailbox"+n) == "" || p.s.Get("user_host"+n) == "" {
-		return
+		return Subscribe{}, false
 	}
-	p.emit(Subscribe{ID: "mwi" + n, Identity: i, Event: "message-summary",
-		Accept: "application/simple-message-summary", Target: p.localURI(i)})
+	return Subscribe{ID: "mwi" + n, Identity: i, Event: "message-summary",
+		Accept: "application/simple-message-summary", Target: p.localURI(i)}, true
 }
 
 func (p *Phone) messageSummary(e MessageSummary) {

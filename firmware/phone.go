@@ -80,6 +80,9 @@ type Phone struct {
 	sub subState // blf.go, mwi.go: BLF states and mailboxes
 
 	hotdesk [provisioning.MaxIdentities + 1]bool // hotdesk.go: identities logged on by hot-desking
+
+	xfer pendingXfer // transfer.go: an attended transfer awaiting its outcome
+	page pageState   // multicast.go: multicast paging
 }
 
 type regState struct {
@@ -185,6 +188,12 @@ func (p *Phone) Step(ev Event) []Effect {
 		}
 	case AttendedTransferDone:
 		p.attendedTransferDone(e) // transfer.go
+	case AttendedTransferAccepted:
+		p.attendedTransferAccepted(e) // transfer.go
+	case MulticastStarted:
+		p.multicastStarted(e) // multicast.go
+	case MulticastStopped:
+		p.multicastStopped(e) // multicast.go
 	case CallReferred:
 		p.referred(e) // transfer.go
 	case LogOnRequested:
@@ -236,6 +245,7 @@ func (p *Phone) Step(ev Event) []Effect {
 			p.render()
 		}
 	}
+	p.multicastDue() // multicast.go: the paging policy after any change (a call, DND, settings)
 	if p.changed {
 		p.emit(SaveMemory{Memory: p.memory()})
 	}
@@ -268,6 +278,7 @@ func (p *Phone) powerOn() {
 		}
 	}
 	p.fire("action_setup_url", nil, "")
+	p.multicastConfigure() // multicast.go
 	for i, k := range p.keys {
 		if k.led != (LED{}) {
 			p.emit(SetLED{Index: i, LED: k.led})
@@ -402,6 +413,9 @@ func (p *Phone) applySettings(next *provisioning.Settings, byUser bool) {
 	if reconfigure {
 		p.configure()
 	}
+	p.multicastConfigure() // multicast.go: mc_address changes
+
+	p.resubscribe() // blf.go: blf keys or mailboxes may have changed
 	if p.booted {
 		for i, again := range reregister {
 			if again {
@@ -474,6 +488,7 @@ func (p *Phone) View() View {
 		Missed:     p.missedUnseen,
 		DataError:  p.dataErr,
 		Mailboxes:  p.mailboxes(),
+		Page:       p.pageView(), // multicast.go
 	}
 	if p.redirect != "" {
 		v.RedirectTo = p.redirectTarget(p.redirect)

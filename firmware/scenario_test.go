@@ -441,6 +441,9 @@ func formatEffect(e Effect) string {
 	if s, ok := formatSubscriptionEffect(e); ok { // blf_scenario_test.go
 		return s
 	}
+	if s, ok := e.(fmt.Stringer); ok { // effects that print themselves (multicast.go)
+		return s.String()
+	}
 	return fmt.Sprintf("%T", e)
 }
 

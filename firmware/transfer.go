@@ -29,6 +29,29 @@ type AttendedTransferDone struct {
 
 func (AttendedTransferDone) event() {}
 
+// AttendedTransferAccepted says the transferee accepted the REFER of an
+// AttendedTransfer (202): the outcome is to come in NOTIFYs, and the
+// phone waits for it at most xferNotifyTicks.
+type AttendedTransferAccepted struct {
+	Call    CallID
+	Consult CallID
+}
+
+func (AttendedTransferAccepted) event() {}
+
+// xferNotifyTicks is how long after the transferee accepted our REFER
+// the phone waits for a final NOTIFY (a 2xx or >= 300 sipfrag, or the
+// subscription terminated): 30 s. snom has no setting for it (its
+// release_xferred_call_on / retrieve_xferred_call_on name the sipfrag
+// codes that decide, not a time).
+const xferNotifyTicks = 30 * ticksPerSecond
+
+// pendingXfer is an attended transfer of ours awaiting its outcome.
+type pendingXfer struct {
+	held, consult CallID
+	deadline      int64 // tick by which a final NOTIFY must have come; 0 until the REFER is accepted
+}
+
 // attendedTransfer transfers the call on hold to the consultation call
 // (the one the Transfer key was pressed on, now collecting a target). It
 // reports whether there was something to transfer.
@@ -42,8 +65,16 @@ func (p *Phone) attendedTransfer() bool {
 		}
 		return false
 	}
+	if p.xfer.held != "" {
+		p.transferring = ""
+		p.ndigits = 0
+		p.say("Transfer in progress")
+		p.render()
+		return true
+	}
 	p.transferring = ""
 	p.ndigits = 0
+	p.xfer = pendingXfer{held: held.id, consult: consult.id}
 	p.emit(AttendedTransfer{Call: held.id, Consult: consult.id})
 	p.logf(Info, "transferring "+displayOf(held.remote)+" to "+displayOf(consult.remote)+" (attended)")
 	p.render()
@@ -54,6 +85,12 @@ func (p *Phone) attendedTransfer() bool {
 // the transfer URLs fire and both calls end; a failure is logged and
 // both calls stay as they were.
 func (p *Phone) attendedTransferDone(e AttendedTransferDone) {
+	if p.xfer.held != e.Call {
+		// none pending: a late NOTIFY after the wait for it ran out
+		p.logf(Debug, "transfer outcome for "+string(e.Call)+" ignored: no transfer of it pending")
+		return
+	}
+	p.xfer = pendingXfer{}
 	held, consult := p.find(e.Call), p.find(e.Consult)
 	if held == nil {
 		return
@@ -77,6 +114,52 @@ func (p *Phone) attendedTransferDone(e AttendedTransferDone) {
 		}
 		p.emit(Hangup{Call: c.id})
 		p.end(c, "Transferred")
+	}
+}
+
+// attendedTransferAccepted starts the wait for the transfer's outcome.
+func (p *Phone) attendedTransferAccepted(e AttendedTransferAccepted) {
+	if p.xfer.held != e.Call || p.xfer.deadline != 0 {
+		return
+	}
+	p.xfer.deadline = p.ticks + xferNotifyTicks
+	if held := p.find(e.Call); held != nil {
+		p.logf(Info, "transfer of "+displayOf(held.remote)+" accepted; waiting for its outcome")
+	}
+}
+
+// attendedTransferDue ends the wait for a transfer's outcome. The
+// transferee accepted the REFER (202) but no final NOTIFY came within
+// xferNotifyTicks: the phone takes the transfer as done, as snom does
+// once the transferee has the call in hand (release_xferred_call_on), and
+// releases both calls, so the line is not held forever by a peer that
+// never reports. The transfer Action URLs do not fire: the outcome is
+// not known. A held call that ended meanwhile ends the wait.
+func (p *Phone) attendedTransferDue() {
+	if p.xfer.held == "" {
+		return
+	}
+	held, consult := p.find(p.xfer.held), p.find(p.xfer.consult)
+	if held == nil || held.state == Ended {
+		p.xfer = pendingXfer{}
+		return
+	}
+	if p.xfer.deadline == 0 || p.ticks < p.xfer.deadline {
+		return
+	}
+	p.xfer = pendingXfer{}
+	to := ""
+	if consult != nil {
+		to = " to " + displayOf(consult.remote)
+	}
+	p.logf(Warning, "transfer of "+displayOf(held.remote)+to+": no final NOTIFY "+
+		strconv.FormatInt(xferNotifyTicks/ticksPerSecond, 10)+" s after the REFER was accepted; taken as done, calls released (transfer URLs not fired: outcome unknown)")
+	for _, c := range []*call{held, consult} {
+		if c == nil || c.state == Ended {
+			continue
+		}
+		p.emit(Hangup{Call: c.id})
+		p.end(c, "Transferred (unconfirmed)")
 	}
 }
 

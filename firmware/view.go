@@ -174,6 +174,8 @@ type View struct {
 	// does): the user's changes will not survive a restart.
 	DataError string
 	Mailboxes []Mailbox // message summaries (MWI), by identity
+	// Page is the multicast page playing ("Page from 192.0.2.7 (239.1.1.1:5000)"), "" when none (multicast.go).
+	Page string
 }
 
 // IdentityView is one SIP identity.

@@ -161,6 +161,8 @@ var schema = []Spec{
 	{Name: "audio_in_file", Group: GroupBehaviour, Doc: "the microphone: a WAV file (16-bit PCM, mono, 8 or 16 kHz) sent in a loop in every call (phonesim's; --audio-in)"},
 	{Name: "record_calls", Kind: Bool, Default: "off", Values: onOff, Group: GroupBehaviour, Doc: "record every call to a stereo WAV file in record_dir: left sent, right received (phonesim's)"},
 	{Name: "record_dir", Group: GroupBehaviour, Doc: "folder of call recordings; empty: recordings in the working directory (phonesim's)"},
+	{Name: "mc_address", Family: PerIdentity, Group: GroupBehaviour, Doc: "multicast paging (snom's): IPv4 multicast IP:PORT whose RTP (PCMU, PCMA) the phone plays, with snom's options after it, comma-separated: priority=0..10 (10 highest; default 5; the highest streaming plays, a higher one preempts), interrupt=0..3 (during a call: 0 ignore the page, 1 play it over the call, 2 mix it, 3 hold the call until the page ends), speaker=, volmax= (no effect here)"},
+	{Name: "mc_ignore_dnd", Kind: Bool, Default: "off", Values: onOff, Group: GroupBehaviour, Doc: "multicast pages play even with DND on (phonesim's; like Yealink's multicast.receive.ignore_dnd; snom has none)"},
 
 	// network, web and provisioning
 	{Name: "phone_type", Default: "snomD785", Group: GroupNetwork, Doc: "model (--model)"},

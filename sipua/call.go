@@ -65,6 +65,7 @@ type call struct {
 
 	state callState
 	dlg   dialog
+	marks dialogMarks // pickup.go: the dialog's tags, for Replaces matched from other goroutines
 	sdp   localSDP
 	held  bool // we put the call on hold
 

@@ -116,8 +116,11 @@ func (c *call) onAttendedReferResponse(res *sip.Response) {
 	c.referTx = nil
 	if !res.IsSuccess() || c.xfer.finished {
 		c.attendedFailed(res.StatusCode, res.Reason)
+		return
 	}
-	// accepted: the outcome comes by NOTIFY
+	// accepted: the outcome comes by NOTIFY; the core waits for it a
+	// bounded time (firmware's xferNotifyTicks) and decides if none comes
+	c.emit(firmware.AttendedTransferAccepted{Call: c.id, Consult: c.xfer.consult})
 }
 
 // attendedDone reports the outcome a NOTIFY brought.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -47,6 +46,7 @@ func TestAttendedTransferOut(t *testing.T) {
 	b.ua.Do(firmware.AttendedTransfer{Call: off1.Call, Consult: off2.Call})
 	refer = r1.request(sip.REFER)
 	r1.send(response(refer, 202, "Accepted", "", nil, ""))
+	expectAccepted(t, b, off1.Call, off2.Call)
 	r1.send(notifyFrom(r1, ok1, "att-held", 2, "SIP/2.0 100 Trying", "active;expires=60"))
 	if res := r1.final(); res.StatusCode != 200 {
 		t.Fatalf("NOTIFY: %d", res.StatusCode)
@@ -63,6 +63,7 @@ func TestAttendedTransferOut(t *testing.T) {
 	b.ua.Do(firmware.AttendedTransfer{Call: off1.Call, Consult: off2.Call})
 	refer = r1.request(sip.REFER)
 	r1.send(response(refer, 202, "Accepted", "", nil, ""))
+	expectAccepted(t, b, off1.Call, off2.Call)
 	r1.send(notifyFrom(r1, ok1, "att-held", 4, "SIP/2.0 200 OK", "terminated;reason=noresource"))
 	if res := r1.final(); res.StatusCode != 200 {
 		t.Fatalf("NOTIFY: %d", res.StatusCode)
@@ -196,7 +197,7 @@ func TestAttendedTransferByeOvertakesNotify(t *testing.T) {
 	b.ua.Do(firmware.AttendedTransfer{Call: off1.Call, Consult: off2.Call})
 	refer := r1.request(sip.REFER)
 	r1.send(response(refer, 202, "Accepted", "", nil, ""))
-	time.Sleep(50 * time.Millisecond)
+	expectAccepted(t, b, off1.Call, off2.Call)
 	r1.send(inDialogFrom(r1, ok1, "bye-held", "BYE", 5, "", ""))
 	if res := r1.final(); res.StatusCode != 200 {
 		t.Fatalf("BYE: %d", res.StatusCode)
@@ -207,4 +208,52 @@ func TestAttendedTransferByeOvertakesNotify(t *testing.T) {
 	if got := expectOnly[firmware.CallEnded](b); got.Call != off1.Call || got.Reason != "bye" {
 		t.Fatalf("CallEnded = %+v", got)
 	}
+}
+
+// expectAccepted waits for the core to hear that the transferee accepted
+// the REFER (its wait for the outcome starts then).
+func expectAccepted(t *testing.T, b *phone, held, consult firmware.CallID) {
+	t.Helper()
+	if got := expectOnly[firmware.AttendedTransferAccepted](b); got != (firmware.AttendedTransferAccepted{Call: held, Consult: consult}) {
+		t.Fatalf("AttendedTransferAccepted = %+v", got)
+	}
+}
+
+// A transferee that accepts the REFER and then never sends a final
+// NOTIFY: the adapter tells the core the REFER was accepted and then
+// reports nothing more (the core's wait, firmware's xferNotifyTicks,
+// decides); the core's Hangups end both calls with a BYE each, and a
+// NOTIFY arriving after that gets 481 and reaches the core not at all.
+func TestAttendedTransferNoFinalNotify(t *testing.T) {
+	b := startPhone(t, "B", MediaTone)
+	r1, r2 := newRaw(t), newRaw(t)
+	off1, ok1 := inviteAndAnswer(t, r1, b, "silent-held")
+	off2, _ := inviteAndAnswer(t, r2, b, "silent-consult")
+	b.ua.Do(firmware.AttendedTransfer{Call: off1.Call, Consult: off2.Call})
+	refer := r1.request(sip.REFER)
+	r1.send(response(refer, 202, "Accepted", "", nil, ""))
+	expectAccepted(t, b, off1.Call, off2.Call)
+	r1.send(notifyFrom(r1, ok1, "silent-held", 2, "SIP/2.0 100 Trying", "active;expires=60"))
+	if res := r1.final(); res.StatusCode != 200 {
+		t.Fatalf("NOTIFY: %d", res.StatusCode)
+	}
+	assertQuiet(t, b) // a provisional sipfrag decides nothing
+
+	// the core's wait ran out: it releases both calls
+	b.ua.Do(firmware.Hangup{Call: off1.Call})
+	b.ua.Do(firmware.Hangup{Call: off2.Call})
+	for _, r := range []*raw{r1, r2} {
+		bye := r.request(sip.BYE)
+		r.send(response(bye, 200, "OK", "", nil, ""))
+	}
+	eventually(t, "calls gone", func() bool {
+		b.ua.mu.Lock()
+		defer b.ua.mu.Unlock()
+		return b.ua.calls[off1.Call] == nil && b.ua.calls[off2.Call] == nil
+	})
+	r1.send(notifyFrom(r1, ok1, "silent-held", 3, "SIP/2.0 200 OK", "terminated;reason=noresource"))
+	if res := r1.final(); res.StatusCode != 481 {
+		t.Fatalf("late NOTIFY: %d, want 481", res.StatusCode)
+	}
+	assertQuiet(t, b)
 }

@@ -34,31 +34,32 @@ func parseReplaces(v string) (callID, toTag, fromTag string, ok bool) {
 	return callID, toTag, fromTag, callID != "" && toTag != "" && fromTag != ""
 }
 
-// replacedCall finds the call an INVITE's Replaces header names. ok is
-// false when the INVITE has a Replaces that names none of our dialogs
-// (the INVITE gets 481); id is "" when it has none.
-func (u *UA) replacedCall(req *sip.Request) (id firmware.CallID, ok bool) {
+// replacedCall finds the call an INVITE's Replaces header names (RFC
+// 3891 §3, see pickup.go). status is 0 when it names one it may replace
+// (id "" when the INVITE has no Replaces), 481 when it names none of our
+// dialogs (or one ringing here), 486 when early-only names a confirmed
+// one: the INVITE gets that status.
+func (u *UA) replacedCall(req *sip.Request) (id firmware.CallID, status int) {
 	hs := req.GetHeaders("Replaces")
 	if len(hs) == 0 {
-		return "", true
+		return "", 0
 	}
 	if len(hs) > 1 {
-		return "", false
+		return "", 481
 	}
 	callID, toTag, fromTag, good := parseReplaces(hs[0].Value())
 	if !good {
-		return "", false
+		return "", 481
 	}
 	c := u.callBySIP(callID)
 	if c == nil {
-		return "", false
+		return "", 481
 	}
-	// Our tag is the to-tag, the other end's the from-tag. The tags do not
-	// change once the dialog is confirmed (see replaces in refer.go).
-	if c.dlg.localTag != toTag || c.dlg.remoteTag != fromTag {
-		return "", false
+	// Our tag is the to-tag, the other end's the from-tag.
+	if status := c.marks.match(toTag, fromTag, earlyOnly(hs[0].Value())); status != 0 {
+		return "", status
 	}
-	return c.id, true
+	return c.id, 0
 }
 
 // splitReferTo reads a Refer-To value: the URI without its headers, and

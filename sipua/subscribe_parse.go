@@ -34,6 +34,27 @@ type participant struct {
 		Display string `xml:"display,attr"`
 		URI     string `xml:",chardata"`
 	} `xml:"identity"`
+	Target struct {
+		URI string `xml:"uri,attr"`
+	} `xml:"target"`
+}
+
+// Caps on the dialog ids handed to the core: a longer value is dropped
+// (a cut Call-ID or tag would name another dialog).
+const (
+	maxIDRunes     = 256
+	maxTargetRunes = 512
+)
+
+// idField is a dialog id or target from a NOTIFY, or "" when it is over
+// its cap or not inert (a control character, a bidi override): changed,
+// it would name another dialog.
+func idField(s string, limit int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > limit || inert(s, limit) != s {
+		return ""
+	}
+	return s
 }
 
 // maxDialogs caps the dialogs of one document we keep.
@@ -86,7 +107,8 @@ func (s *subscription) apply(info *dialogInfo) firmware.DialogStateChanged {
 
 // aggregate is one state for all an extension's dialogs: confirmed when
 // any is (or the extension is calling out), early when one rings, else
-// terminated. Remote is the ringing dialog's caller.
+// terminated. Remote is the ringing dialog's caller, Dialog its ids
+// (for a pickup with Replaces) when the notifier gave them.
 func aggregate(sub string, dialogs map[string]dialogEntry) firmware.DialogStateChanged {
 	e := firmware.DialogStateChanged{Sub: sub, State: firmware.DialogTerminated}
 	for _, d := range dialogs {
@@ -103,10 +125,29 @@ func aggregate(sub string, dialogs map[string]dialogEntry) firmware.DialogStateC
 				e.State = firmware.DialogEarly
 				e.Remote = firmware.Party{URI: inert(strings.TrimSpace(d.Remote.Identity.URI), maxHeaderRunes),
 					Display: InertDisplay(strings.TrimSpace(d.Remote.Identity.Display))}
+				e.Dialog = dialogIDs(d)
 			}
 		}
 	}
 	return e
+}
+
+// dialogIDs are a ringing dialog's call-id and tags (the watched
+// extension's side: local is its tag) and where its caller is reached:
+// the remote target, else the remote identity. Empty when any id is
+// missing or over its cap.
+func dialogIDs(d dialogEntry) firmware.DialogIDs {
+	ids := firmware.DialogIDs{CallID: idField(d.CallID, maxIDRunes),
+		LocalTag: idField(d.LocalTag, maxIDRunes), RemoteTag: idField(d.RemoteTag, maxIDRunes)}
+	if ids.CallID == "" || ids.LocalTag == "" || ids.RemoteTag == "" {
+		return firmware.DialogIDs{}
+	}
+	target := d.Remote.Target.URI
+	if strings.TrimSpace(target) == "" {
+		target = d.Remote.Identity.URI
+	}
+	ids.Target = idField(target, maxTargetRunes)
+	return ids
 }
 
 // parseMessageSummary parses an application/simple-message-summary body

@@ -389,6 +389,9 @@ func (u *UA) Do(e firmware.Effect) {
 	case firmware.Unsubscribe:
 		u.unsubscribe(e.ID)
 		return
+	case firmware.MulticastListen, firmware.MulticastPlay:
+		u.multicast(e) // multicast.go
+		return
 	case firmware.CallEffect:
 		id = e.OfCall()
 	default:

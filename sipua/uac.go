@@ -83,6 +83,7 @@ func (c *call) invite0(e firmware.Dial) bool {
 		remoteTarget: target,
 		localSeq:     0,
 	}
+	c.marks.start(true, c.dlg.localTag, "") // pickup.go
 	c.timers = e.Timers
 	c.st.configure(e.Timers.SessionExpires)
 	req := c.dlg.request(sip.INVITE, 0)
@@ -125,6 +126,9 @@ func (c *call) onResponse(res *sip.Response) {
 			return
 		}
 		if res.StatusCode > 100 {
+			if to := res.To(); to != nil {
+				c.marks.provisional(tagOf(to.Params)) // pickup.go: an early dialog we initiated
+			}
 			c.earlyMedia(res)
 			c.emit(firmware.CallProgressed{Call: c.id, Status: res.StatusCode})
 		}
@@ -224,6 +228,7 @@ func (c *call) confirm(res *sip.Response) bool {
 		return false
 	}
 	c.dlg.remoteTag = tagOf(to.Params)
+	c.marks.confirm(c.dlg.remoteTag) // pickup.go
 	if ct := res.Contact(); ct != nil {
 		c.dlg.remoteTarget = *ct.Address.Clone()
 	}

@@ -74,8 +74,11 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		u.respondStateless(req, tx, 482, "Loop Detected")
 		return
 	}
-	replaced, ok := u.replacedCall(req) // replaces.go
-	if !ok {
+	replaced, status := u.replacedCall(req) // replaces.go
+	if status == 486 {
+		u.respondStateless(req, tx, 486, "Busy Here") // early-only, and the dialog is confirmed
+		return
+	} else if status != 0 {
 		u.respondStateless(req, tx, 481, "Call/Transaction Does Not Exist")
 		return
 	}
@@ -106,6 +109,7 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		remoteSeq:    cseq.SeqNo,
 		transport:    req.Transport(),
 	}
+	c.marks.start(false, localTag, c.dlg.remoteTag) // pickup.go
 	if !u.register(c) {
 		u.respondStateless(req, tx, 486, "Busy Here")
 		return
@@ -184,6 +188,7 @@ func (c *call) answer(timers firmware.CallTimers) {
 		body = c.sdp.offer(c.localDirection())
 		st.dir = recvOnly // nothing to send to until the ACK's answer
 	}
+	c.marks.confirm("") // pickup.go: confirmed once our 2xx leaves
 	res := c.respond(200, "OK", body, c.st.answer(c.invite)...)
 	if res == nil {
 		select {

@@ -60,9 +60,11 @@ type Device struct {
 	events chan firmware.Event
 	done   chan struct{}
 
-	view     atomic.Pointer[firmware.View]
-	settings atomic.Pointer[provisioning.Settings]
-	views    chan firmware.View // latest view for a terminal, newest wins
+	view      atomic.Pointer[firmware.View]
+	viewStale atomic.Bool // the phone changed since view was built (nobody watched)
+	wantViews atomic.Bool // a terminal reads Views: build each one
+	settings  atomic.Pointer[provisioning.Settings]
+	views     chan firmware.View // latest view for a terminal, newest wins
 
 	data      string
 	saves     chan firmware.Memory // to the writer, newest wins
@@ -80,8 +82,10 @@ type Device struct {
 	hosted       bool                // on a shared SIP port (Config.SIPHost)
 	users        []string            // the users the shared port routes to us (routeUsers)
 
-	mu   sync.Mutex
-	subs map[chan webui.Notice]struct{}
+	mu         sync.Mutex
+	subs       map[chan webui.Notice]struct{}
+	taps       []chan<- firmware.Event // Tap
+	tapDropped atomic.Int64
 }
 
 // New builds a phone and its SIP adapter; Run starts it.
@@ -182,6 +186,7 @@ func (d *Device) Start(ctx context.Context) error {
 	}
 	d.ctx = ctx
 	d.bootFetch(ctx)
+	d.routeUsers() // before Start returns: a call to the phone finds it at once
 	go d.fetch.Run(ctx)
 	stopped := make(chan struct{})
 	kept := make(chan struct{})
@@ -243,11 +248,15 @@ func (d *Device) keep(stopped <-chan struct{}) {
 
 func (d *Device) run(ctx context.Context) {
 	defer d.ua.Close()
+	defer func() { // View after Done: the phone as it stopped
+		if d.viewStale.Load() {
+			d.refreshView()
+		}
+	}()
 	timer := time.NewTimer(firmware.TickInterval)
 	defer timer.Stop()
 	d.step(firmware.Tick{Now: d.clock()})
 	ip, port := d.ua.Addr()
-	d.routeUsers()
 	d.step(firmware.NetworkUp{IP: ip, Port: port}) // before boot, so action_setup_url knows $phone_ip
 	if d.data != "" {
 		switch m, ok, err := loadMemory(d.data); {
@@ -350,7 +359,7 @@ func (d *Device) step(ev firmware.Event) {
 			case <-d.saves:
 			default:
 			}
-			d.saves <- e.Memory
+			d.saves <- d.phone.Memory()
 		case firmware.SaveSetting:
 			d.userChanged(e.Name, e.Value)
 		case firmware.Reprovision:
@@ -367,24 +376,78 @@ func (d *Device) step(ev firmware.Event) {
 	}
 	if _, tick := ev.(firmware.Tick); !tick {
 		changed = true
-		// keys change settings too (DND sets dnd_mode): /settings.htm follows
-		d.settings.Store(d.phone.Settings())
-		d.routeUsers()
+		// keys change settings too (DND sets dnd_mode): /settings.htm
+		// follows. The phone's settings are replaced, never changed, on
+		// a change: the same pointer is the same settings.
+		if s := d.phone.Settings(); s != d.settings.Load() {
+			d.settings.Store(s)
+			d.routeUsers()
+		}
+		d.tapEvent(ev)
 		switch ev.(type) {
 		case firmware.SettingsChanged, firmware.SettingChanged:
 			d.applyMedia()
 		}
 	}
-	if changed {
-		v := d.phone.View()
-		d.view.Store(&v)
+	if !changed {
+		return
+	}
+	_, tick := ev.(firmware.Tick)
+	if !d.wantViews.Load() && (tick || !d.listening()) {
+		// Nobody watches: the View is built when someone asks (View).
+		// A fleet's phones then build none per call.
+		d.viewStale.Store(true)
+		return
+	}
+	v := d.refreshView()
+	if !tick {
+		d.publishState(v)
+	}
+}
+
+// refreshView builds the View on the loop, keeps it for View and hands it
+// to the terminal (Views).
+func (d *Device) refreshView() firmware.View {
+	v := d.phone.View()
+	d.view.Store(&v)
+	d.viewStale.Store(false)
+	if d.wantViews.Load() {
 		select { // newest view wins: drop the one the terminal has not taken
 		case <-d.views:
 		default:
 		}
 		d.views <- v
-		if _, tick := ev.(firmware.Tick); !tick {
-			d.publishState(v)
+	}
+	return v
+}
+
+// Tap delivers the phone's events (not its Ticks) to ch as the loop
+// steps them, in order: a typed, cheap way to follow calls (the fleet)
+// where Events builds JSON-ready notices. The loop never waits: when ch
+// is full the event is dropped and counted (Dropped). Call the func to
+// stop.
+func (d *Device) Tap(ch chan<- firmware.Event) func() {
+	d.mu.Lock()
+	d.taps = append(d.taps, ch)
+	d.mu.Unlock()
+	return func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.taps = slices.DeleteFunc(d.taps, func(c chan<- firmware.Event) bool { return c == ch })
+	}
+}
+
+// Dropped is how many events a full Tap channel lost.
+func (d *Device) Dropped() int64 { return d.tapDropped.Load() }
+
+func (d *Device) tapEvent(ev firmware.Event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, ch := range d.taps {
+		select {
+		case ch <- ev:
+		default:
+			d.tapDropped.Add(1)
 		}
 	}
 }
@@ -439,12 +502,36 @@ func (d *Device) Post(ev firmware.Event) error {
 	}
 }
 
-// View returns the latest snapshot of what the phone shows.
-func (d *Device) View() firmware.View { return *d.view.Load() }
+// View returns the latest snapshot of what the phone shows. When the
+// phone changed since the last one was built (nobody watched), the loop
+// builds it now; once the loop has stopped, the last one built.
+func (d *Device) View() firmware.View {
+	if d.viewStale.Load() {
+		built := make(chan struct{})
+		select {
+		case d.ops <- func() {
+			if d.viewStale.Load() {
+				d.refreshView()
+			}
+			close(built)
+		}:
+			select {
+			case <-built:
+			case <-d.done:
+			}
+		case <-d.done:
+		}
+	}
+	return *d.view.Load()
+}
 
 // Views delivers a View after each change, newest first: a slow reader
-// only misses intermediate pictures.
-func (d *Device) Views() <-chan firmware.View { return d.views }
+// only misses intermediate pictures. From the first call on, the loop
+// builds a View after every change.
+func (d *Device) Views() <-chan firmware.View {
+	d.wantViews.Store(true)
+	return d.views
+}
 
 // Settings returns a snapshot of the settings in force.
 func (d *Device) Settings() *provisioning.Settings { return d.settings.Load().Clone() }

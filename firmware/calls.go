@@ -699,7 +699,9 @@ func (p *Phone) saveSetting(name, value string) {
 	if p.s.Get(name) == value && p.s.Meta(name).Source == provisioning.FromUser {
 		return
 	}
-	_ = p.s.SetFrom(name, value, provisioning.Meta{Perm: p.s.Perm(name), Source: provisioning.FromUser})
+	next := p.s.Clone() // copy on write: Settings handed p.s out
+	_ = next.SetFrom(name, value, provisioning.Meta{Perm: p.s.Perm(name), Source: provisioning.FromUser})
+	p.s = next
 	p.emit(SaveSetting{Name: name, Value: value})
 }
 

@@ -1,9 +1,10 @@
 package firmware
 
 // Memory is what a phone keeps across restarts: the user's own changes
-// (DND, redirection) and the call lists. The core hands it out in a
-// SaveMemory effect whenever it changes and takes it back, at boot, in a
-// MemoryLoaded event; the adapter decides where it lives.
+// (DND, redirection) and the call lists. The core says it changed with a
+// SaveMemory effect (the adapter that keeps it takes Phone.Memory) and
+// takes it back, at boot, in a MemoryLoaded event; the adapter decides
+// where it lives.
 type Memory struct {
 	DND          bool        `json:"dnd"`
 	Redirect     string      `json:"redirect"` // "", "all", "busy", "time"
@@ -20,8 +21,11 @@ type Memory struct {
 // over a remembered user change.
 type MemoryLoaded struct{ Memory Memory }
 
-// SaveMemory asks the adapter to keep m (replacing what it kept).
-type SaveMemory struct{ Memory Memory }
+// SaveMemory says the Memory changed in this Step: an adapter that keeps
+// it takes Phone.Memory before the next Step (replacing what it kept).
+// One without a data folder ignores it, and no copy of the call lists is
+// made for nothing.
+type SaveMemory struct{}
 
 // DataFolderFailed reports that the data folder does not take what the
 // phone keeps (read-only, full, gone): the user's changes (DND,
@@ -84,7 +88,11 @@ func (p *Phone) loadMemory(m Memory) {
 }
 
 // setSetting records a user change in the settings without re-applying it.
-func (p *Phone) setSetting(name, value string) { _ = p.s.Set(name, value) }
+func (p *Phone) setSetting(name, value string) {
+	next := p.s.Clone() // copy on write: Settings handed p.s out
+	_ = next.Set(name, value)
+	p.s = next
+}
 
 func onOff(b bool) string {
 	if b {
@@ -101,7 +109,8 @@ func capList(l []ListEntry) []ListEntry {
 }
 
 // memory is a copy of what the phone keeps.
-func (p *Phone) memory() Memory {
+// Memory is what the phone keeps across restarts, as it is now (a copy).
+func (p *Phone) Memory() Memory {
 	return Memory{
 		DND: p.dnd, Redirect: p.redirect,
 		Missed: capList(p.missed), Received: capList(p.received), Dialed: capList(p.dialed),

@@ -137,8 +137,12 @@ func (p *Phone) configure() {
 	p.assignLineKeys()
 }
 
-// Settings returns a copy of the settings in force.
-func (p *Phone) Settings() *provisioning.Settings { return p.s.Clone() }
+// Settings returns the settings in force.
+//
+// It is the phone's own, never changed: a change replaces it (copy on
+// write), so a caller may keep it, compare it with the last one to see a
+// change, and must not modify it (Clone first).
+func (p *Phone) Settings() *provisioning.Settings { return p.s }
 
 // Step applies one event and returns what the adapters must do.
 func (p *Phone) Step(ev Event) []Effect {
@@ -247,7 +251,7 @@ func (p *Phone) Step(ev Event) []Effect {
 	}
 	p.multicastDue() // multicast.go: the paging policy after any change (a call, DND, settings)
 	if p.changed {
-		p.emit(SaveMemory{Memory: p.memory()})
+		p.emit(SaveMemory{})
 	}
 	return p.out
 }

@@ -137,9 +137,11 @@ func (r *runner) exec(cmd string) string {
 			effects = append(effects, r.p.Step(Tick{Now: r.now})...)
 		}
 		out := r.p.Step(ev)
-		for _, e := range out {
-			if m, ok := e.(SaveMemory); ok {
-				r.saved = append(r.saved, m.Memory)
+		for i, e := range out {
+			if _, ok := e.(SaveMemory); ok { // as the device does: the Memory now
+				m := r.p.Memory()
+				r.saved = append(r.saved, m)
+				out[i] = savedMemory{m}
 			}
 			if u, ok := e.(SaveSetting); ok && r.store != nil {
 				// as the device does: the user's change goes into the store
@@ -433,7 +435,7 @@ func formatEffect(e Effect) string {
 		return "reprovision"
 	case RunApp:
 		return fmt.Sprintf("run app %d %q (%s): %q", e.Action, e.Name, e.Trigger, e.Argv)
-	case SaveMemory:
+	case savedMemory:
 		m := e.Memory
 		return fmt.Sprintf("save memory: dnd=%v redirect=%q missed=%d (%d unseen) received=%d dialed=%d last=%q",
 			m.DND, m.Redirect, len(m.Missed), m.MissedUnseen, len(m.Received), len(m.Dialed), m.LastDialed)
@@ -561,3 +563,8 @@ func checkInvariants(p *Phone) error {
 	}
 	return nil
 }
+
+// savedMemory is a SaveMemory with the Memory the runner took, to print.
+type savedMemory struct{ Memory Memory }
+
+func (savedMemory) effect() {}

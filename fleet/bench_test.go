@@ -102,9 +102,8 @@ func BenchmarkPhoneToPhoneCall(b *testing.B) {
 	}()
 	caller := f.phones[0]
 	f.callees = f.phones[1:]
-	notices, stop := caller.Dev.Events()
-	defer stop()
-	a := &actor{f: f, p: caller, notices: notices, ctx: ctx, answers: map[string]time.Time{}}
+	a := newActor(ctx, f, caller)
+	defer a.stop()
 	a.call() // warm up
 	runtime.GC()
 	var m0, m1 runtime.MemStats

@@ -28,7 +28,6 @@ import (
 	"phonesim/phonelog"
 	"phonesim/provisioning"
 	"phonesim/sipua"
-	"phonesim/webui"
 )
 
 // Config is a fleet.
@@ -371,9 +370,8 @@ func (f *Fleet) target(p *Phone) (uri, user string) {
 // act runs the scenario for one phone until ctx ends.
 func (f *Fleet) act(ctx context.Context, p *Phone, caller bool) {
 	defer f.wg.Done()
-	notices, stop := p.Dev.Events()
-	defer stop()
-	a := &actor{f: f, p: p, notices: notices, ctx: ctx, answers: map[string]time.Time{}}
+	a := newActor(ctx, f, p)
+	defer a.stop()
 	sc := f.cfg.Scenario
 	if !caller {
 		a.wait(time.Time{}, nil)
@@ -397,11 +395,12 @@ type actor struct {
 	f       *Fleet
 	p       *Phone
 	ctx     context.Context
-	notices <-chan webui.Notice
-	answers map[string]time.Time // incoming calls to answer, and when
+	events  chan firmware.Event // the phone's, from device.Tap
+	stop    func()
+	answers map[firmware.CallID]time.Time // incoming calls to answer, and when
 	// the outgoing call under way
 	dialing bool
-	call_   string
+	call_   firmware.CallID
 	result  string // "", answered, failed, ended
 	status  int
 	reason  string
@@ -441,52 +440,52 @@ func (a *actor) wait(deadline time.Time, done func() bool) bool {
 			return false
 		case <-a.p.Dev.Done():
 			return false
-		case n := <-a.notices:
-			a.notice(n)
+		case ev := <-a.events:
+			a.event(ev)
 		case <-tc:
 		}
 	}
 }
 
-func (a *actor) notice(n webui.Notice) {
-	b, err := json.Marshal(n.Data)
-	if err != nil {
-		return
-	}
-	var d struct {
-		Call      string `json:"call"`
-		Direction string `json:"direction"`
-		Status    int    `json:"status"`
-		Reason    string `json:"reason"`
-	}
-	_ = json.Unmarshal(b, &d)
+// tapDepth is an actor's event queue: a phone in a scenario has a few
+// events per call; a full queue drops (device.Dropped counts them).
+const tapDepth = 64
+
+func newActor(ctx context.Context, f *Fleet, p *Phone) *actor {
+	a := &actor{f: f, p: p, ctx: ctx, events: make(chan firmware.Event, tapDepth), answers: map[firmware.CallID]time.Time{}}
+	a.stop = p.Dev.Tap(a.events)
+	return a
+}
+
+// event follows the phone's calls (typed events, no notice to decode).
+func (a *actor) event(ev firmware.Event) {
 	sc := a.f.cfg.Scenario
-	switch n.Kind {
-	case "call_offered":
+	switch e := ev.(type) {
+	case firmware.CallOffered:
 		if !sc.AnswerNever && sc.AnswerAfter > 0 {
-			a.answers[d.Call] = time.Now().Add(sc.AnswerAfter)
+			a.answers[e.Call] = time.Now().Add(sc.AnswerAfter)
 		}
-	case "call_canceled":
-		delete(a.answers, d.Call)
-	case "call_sent":
+	case firmware.CallCanceled:
+		delete(a.answers, e.Call)
+	case firmware.CallSent:
 		if a.dialing && a.call_ == "" {
-			a.call_ = d.Call
+			a.call_ = e.Call
 		}
-	case "call_answered":
-		if d.Direction == "outgoing" && d.Call == a.call_ && a.result == "" {
+	case firmware.CallAnswered: // the remote side answered our INVITE
+		if e.Call == a.call_ && a.result == "" {
 			a.result = "answered"
 		}
-	case "call_failed":
-		if d.Call == a.call_ && a.call_ != "" {
-			a.result, a.status, a.reason = "failed", d.Status, d.Reason
+	case firmware.CallFailed:
+		if e.Call == a.call_ && a.call_ != "" {
+			a.result, a.status, a.reason = "failed", e.Status, e.Reason
 		}
-	case "call_ended":
-		delete(a.answers, d.Call)
-		if d.Call == a.call_ && a.call_ != "" {
+	case firmware.CallEnded:
+		delete(a.answers, e.Call)
+		if e.Call == a.call_ && a.call_ != "" {
 			if a.result == "answered" {
 				a.result = "ended"
 			} else if a.result == "" {
-				a.result, a.reason = "failed", d.Reason
+				a.result, a.reason = "failed", e.Reason
 			}
 		}
 	}
@@ -559,7 +558,7 @@ func (a *actor) hangup() {
 	_ = a.p.Dev.Post(firmware.KeyPressed{Key: keypad.Cancel})
 	a.wait(time.Now().Add(2*time.Second), func() bool {
 		for _, c := range a.p.Dev.View().Calls {
-			if string(c.ID) == a.call_ && c.State != firmware.Ended {
+			if c.ID == a.call_ && c.State != firmware.Ended {
 				return false
 			}
 		}

@@ -118,9 +118,12 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// unquotable drops what a quoted display name may not hold as is.
+var unquotable = strings.NewReplacer(`"`, "", `\`, "")
+
 // quotable makes our own display name safe inside "...".
 func quotable(s string) string {
-	return strings.NewReplacer(`"`, "", `\`, "").Replace(InertDisplay(s))
+	return unquotable.Replace(InertDisplay(s))
 }
 
 // Session timers (RFC 4028). The dialog is refreshed (re-INVITE or

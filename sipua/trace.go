@@ -173,12 +173,13 @@ func tapSIP(dir trace.Direction, transport, laddr, raddr string, msg []byte) {
 // the answer's read, see trace/order.go) carries our Via.
 func findTap(k connKey, la netip.AddrPort, msg []byte) *uaTap {
 	taps.mu.RLock()
+	none := len(taps.byPort) == 0 // nobody records (a fleet): nothing to look for
 	t := taps.conns[k]
 	if t == nil {
 		t = byAddr(la.Addr(), la.Port())
 	}
 	taps.mu.RUnlock()
-	if t != nil {
+	if t != nil || none {
 		return t
 	}
 	via, ok := trace.SentBy(msg)

@@ -203,7 +203,13 @@ func (u *UA) Start(ctx context.Context) error {
 		return err
 	}
 	u.started = true
-	u.traceStart() // trace.go: SIP on u's sockets to its recorder (--sip-trace, --pcap, /ladder.htm); off again after Close
+	if u.hosted == nil || u.Recorder() != nil {
+		// trace.go: SIP on u's sockets to its recorder (--sip-trace,
+		// --pcap, /ladder.htm); off again after Close. A Host (a fleet)
+		// records only when given a recorder: a ladder of every phone's
+		// calls would cost each call more than the phone does.
+		u.traceStart()
+	}
 
 	u.serveWG.Add(2)
 	go func() {

@@ -421,8 +421,10 @@ func contentLength(hdr []byte) (int, bool) {
 // headerValue returns the value of the first header line named name or
 // short (case-insensitive), trimmed.
 func headerValue(hdr []byte, name, short string) (string, bool) {
-	lines := bytes.Split(hdr, []byte("\n"))
-	for _, line := range lines[1:] { // [0] is the start line
+	_, rest, _ := bytes.Cut(hdr, []byte("\n")) // after the start line
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
 		line = bytes.TrimRight(line, "\r")
 		colon := bytes.IndexByte(line, ':')
 		if colon < 0 {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -353,5 +354,20 @@ func BenchmarkDraw(b *testing.B) {
 				Draw(v, sz[0], sz[1], Options{})
 			}
 		})
+	}
+}
+
+// TestPageShown: a multicast page playing shows on the idle screen and
+// over a call.
+func TestPageShown(t *testing.T) {
+	const page = "Page from 192.0.2.7:4000 (239.1.1.1:5000)"
+	v := firmware.View{Page: page}
+	if lines, _ := screenLines(v); !slices.Contains(lines, page) {
+		t.Errorf("idle screen %q: no page line", lines)
+	}
+	v.Calls = []firmware.CallView{{ID: "c1", State: firmware.Connected}}
+	v.Active = "c1"
+	if lines, _ := screenLines(v); !slices.Contains(lines, page) {
+		t.Errorf("call screen %q: no page line", lines)
 	}
 }

@@ -62,6 +62,9 @@ func screenLines(v firmware.View) ([]string, int) {
 	if v.DataError != "" {
 		lines = append(lines, "Data folder: cannot write") // changes will not survive a restart
 	}
+	if v.Page != "" {
+		lines = append(lines, v.Page)
+	}
 	if v.Message != "" {
 		lines = append(lines, v.Message)
 	}
@@ -115,6 +118,9 @@ func callLines(v firmware.View, c firmware.CallView) []string {
 	}
 	if n := len(v.Calls); n > 1 {
 		lines = append(lines, fmt.Sprintf("%d calls", n))
+	}
+	if v.Page != "" { // a page over the call (mc_address interrupt)
+		lines = append(lines, v.Page)
 	}
 	if v.Message != "" {
 		lines = append(lines, v.Message)

@@ -53,6 +53,7 @@ type State struct {
 	Active     string     `json:"active"`
 	Digits     string     `json:"digits"`
 	Message    string     `json:"message"`
+	Page       string     `json:"page"` // the multicast page playing, "" when none
 	Screen     string     `json:"screen"`
 	Softkeys   []string   `json:"softkeys"`
 	LEDs       []LED      `json:"leds"`
@@ -122,6 +123,7 @@ func StateOf(v firmware.View) State {
 		Active:     string(v.Active),
 		Digits:     v.Digits,
 		Message:    v.Message,
+		Page:       v.Page,
 		Screen:     v.Screen.String(),
 		Softkeys:   append([]string(nil), v.Softkeys[:]...),
 		Missed:     v.Missed,

@@ -293,7 +293,7 @@ func TestStateJSON(t *testing.T) {
 		`"identities":[{"index":1,"user":"100","host":"pbx.example","address":"100@pbx.example","display":"Desk","registered":true,"reg_error":""}],` +
 		`"hook":"on-hook","dnd":false,"redirect":{"mode":"","target":""},` +
 		`"calls":[{"id":"in-1","sip_call_id":"abc@pbx","state":"ringing","direction":"incoming","remote":"sip:alice@pbx.example","display":"Alice","seconds":0,"muted":false,"identity":1}],` +
-		`"active":"","digits":"","message":"","screen":"idle","softkeys":["Answer","","","Reject"],` +
+		`"active":"","digits":"","message":"","page":"","screen":"idle","softkeys":["Answer","","","Reject"],` +
 		`"leds":[{"key":"P1","label":"Line","kind":"line","state":"on","color":"green"},{"key":"P2","label":"Bob","kind":"blf","state":"fast","color":"red"}],` +
 		`"display":["Incoming call","Alice","sip:alice@pbx.example"],"missed":0,"data_error":""}`
 	eq(t, want, string(got))

@@ -163,13 +163,14 @@ func append2(b []byte, n int) []byte {
 // Log is the phone log, safe for concurrent use. The zero value is not
 // usable; call New. A nil *Log discards everything added to it.
 type Log struct {
-	mu      sync.Mutex
-	clock   func() time.Time
-	ring    []Entry // len(ring) == capacity once full
-	next    int     // where the next entry goes once the ring is full
-	seq     uint64
-	subs    map[*subscriber]struct{}
-	dropped uint64
+	mu       sync.Mutex
+	clock    func() time.Time
+	ring     []Entry // grows as lines come (an idle phone keeps few); len(ring) == capacity once full
+	capacity int
+	next     int // where the next entry goes once the ring is full
+	seq      uint64
+	subs     map[*subscriber]struct{}
+	dropped  uint64
 
 	outMu sync.Mutex // held while writing to out; taken before mu is released, so lines keep their order
 	out   io.Writer
@@ -192,9 +193,9 @@ func New(capacity int, clock func() time.Time) *Log {
 		clock = time.Now
 	}
 	return &Log{
-		clock: clock,
-		ring:  make([]Entry, 0, capacity),
-		subs:  map[*subscriber]struct{}{},
+		clock:    clock,
+		capacity: capacity,
+		subs:     map[*subscriber]struct{}{},
 	}
 }
 
@@ -261,7 +262,7 @@ func (l *Log) Add(level firmware.Level, msg string) Entry {
 	l.mu.Lock()
 	l.seq++
 	e := Entry{Time: l.clock(), Level: level, Message: Inert(msg), Seq: l.seq}
-	if len(l.ring) < cap(l.ring) {
+	if len(l.ring) < l.capacity {
 		l.ring = append(l.ring, e)
 	} else {
 		l.ring[l.next] = e

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"phonesim/phonelog"
 	"phonesim/trace"
@@ -71,7 +72,8 @@ type ladderRow struct {
 	LoopPath string
 }
 
-var ladderPage = template.Must(template.Must(pages.Clone()).Parse(`
+var ladderPage = sync.OnceValue(func() *template.Template {
+	return template.Must(parsePages().Parse(`
 {{define "ladder"}}{{template "top" .}}
 <style>
 pre:target{background:#ffd;outline:2px solid #cc0}
@@ -97,6 +99,7 @@ details pre{margin:.3em 0 .8em 1.5em;white-space:pre-wrap}
 {{end}}{{else}}<p>No calls yet.</p>
 {{end}}{{template "bottom" .}}{{end}}
 `))
+})
 
 // ladder serves /ladder.htm: each kept call's SIP message flow as an SVG
 // ladder drawn here (no script: the page's CSP allows none), arrows
@@ -115,7 +118,7 @@ func (h *handler) ladder(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var b strings.Builder
-	if err := ladderPage.ExecuteTemplate(&b, "ladder", v); err != nil {
+	if err := ladderPage().ExecuteTemplate(&b, "ladder", v); err != nil {
 		http.Error(w, "webui: "+err.Error(), http.StatusInternalServerError)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 
 	"phonesim/firmware"
 	"phonesim/phonelog"
@@ -28,10 +29,17 @@ type logLine struct {
 	Text  string
 }
 
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"inert": phonelog.Inert,
-	"lower": strings.ToLower,
-}).Parse(`
+// pages are parsed when first needed: a phone whose web pages nobody
+// opens (a headless phone, --http off) keeps none in memory.
+var pages = sync.OnceValue(parsePages)
+
+// parsePages parses the pages' templates (a template that has run cannot
+// be cloned: the ladder page parses its own set).
+func parsePages() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"inert": phonelog.Inert,
+		"lower": strings.ToLower,
+	}).Parse(`
 {{define "top"}}<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 {{if .Refresh}}<meta http-equiv="refresh" content="{{.Refresh}}">{{end}}
@@ -115,6 +123,7 @@ nav a{margin-right:1em}
 <p><a href="{{if .Back}}{{.Back}}{{else}}/{{end}}">back</a></p>
 {{template "bottom" .}}{{end}}
 `))
+}
 
 // render executes a template into a buffer first, so a template error is
 // a clean 500 instead of half a page.
@@ -125,7 +134,7 @@ func (h *handler) render(w http.ResponseWriter, name string, p page) {
 // renderCode is render with a status code.
 func (h *handler) renderCode(w http.ResponseWriter, code int, name string, p page) {
 	var b bytes.Buffer
-	if err := pages.ExecuteTemplate(&b, name, p); err != nil {
+	if err := pages().ExecuteTemplate(&b, name, p); err != nil {
 		http.Error(w, "webui: "+err.Error(), http.StatusInternalServerError)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -123,4 +124,75 @@ func BenchmarkPhoneToPhoneCall(b *testing.B) {
 	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/call")
 	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(b.N)/1024, "alloc-kB/call")
 	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(b.N), "allocs/call")
+}
+
+// BenchmarkBurstMemory: 200 phones, half of them calling the other half
+// at 400 calls a second for 15 s (one-second calls), then all idle. It
+// reports the heap and RSS at the end of the burst and 5 s and 40 s after
+// (sipgo keeps a finished transaction up to 32 s, Timer J), and the calls
+// answered. Run alone:
+//
+//	go test ./fleet -run '^$' -bench BurstMemory -benchtime 1x
+func BenchmarkBurstMemory(b *testing.B) {
+	if os.Getenv("BURST_HEAP") != "" {
+		runtime.MemProfileRate = 4096
+	}
+	for range b.N {
+		ctx, cancel := context.WithCancel(context.Background())
+		f := benchFleet(b, &Scenario{Callers: 50, Target: "random", Every: 250 * time.Millisecond,
+			Talk: time.Second, Timeout: 10 * time.Second})
+		if err := f.startAll(ctx, 0, 200); err != nil {
+			b.Fatal(err)
+		}
+		rss0 := rssBytes()
+		go f.report(ctx, 200) // as Run does: the release once the fleet is quiet
+		burst, stop := context.WithTimeout(ctx, 15*time.Second)
+		ncallers := len(f.phones) / 2
+		f.callees = f.phones[ncallers:]
+		for i, p := range f.phones {
+			f.wg.Add(1)
+			go f.act(burst, p, i < ncallers)
+		}
+		<-burst.Done()
+		f.wg.Wait()
+		stop()
+		at := func(label string) {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			b.ReportMetric(float64(m.HeapInuse)/(1<<20), "heap-MiB-"+label)
+			b.ReportMetric(float64(rssBytes())/(1<<20), "rss-MiB-"+label)
+		}
+		r0 := releases.Load()
+		at("end")
+		time.Sleep(5 * time.Second)
+		at("5s")
+		b.ReportMetric(float64(releases.Load()-r0), "releases-by-5s")
+		b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines-5s")
+		if path := os.Getenv("BURST_HEAP"); path != "" {
+			if fh, err := os.Create(path + ".5s"); err == nil {
+				_ = pprof.Lookup("heap").WriteTo(fh, 0)
+				fh.Close()
+			}
+		}
+		time.Sleep(35 * time.Second) // past Timer J
+		at("40s")
+		runtime.GC()
+		at("40s-gc")
+		if path := os.Getenv("BURST_HEAP"); path != "" { // a heap profile after the burst
+			runtime.GC()
+			if fh, err := os.Create(path); err == nil {
+				_ = pprof.Lookup("heap").WriteTo(fh, 0)
+				fh.Close()
+			}
+		}
+		t := f.rec.Totals()
+		b.ReportMetric(float64(rss0)/(1<<20), "rss-MiB-before")
+		b.ReportMetric(float64(t.Attempted), "calls")
+		b.ReportMetric(float64(t.Answered), "answered")
+		cancel()
+		for _, p := range f.phones {
+			<-p.Dev.Done()
+		}
+		f.closeHost()
+	}
 }

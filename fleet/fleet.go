@@ -317,9 +317,13 @@ func (f *Fleet) registered() (phones, reg int) {
 func (f *Fleet) report(ctx context.Context, want int) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	var rel releaser
 	line := func(now time.Time) {
 		n, reg := f.registered()
 		f.rec.Tick(now, n, reg)
+		if rel.due(now, f.rec.Totals().Attempted, f.rec.InProgress()) {
+			release() // release.go: quiet after calls
+		}
 		if f.cfg.Progress != nil {
 			fmt.Fprintf(f.cfg.Progress, "\r%s   ", Progress(n, reg, f.rec.Totals()))
 		}
@@ -511,6 +515,7 @@ func (a *actor) call() {
 	switch {
 	case !ok:
 		c.Outcome = "stopped"
+		a.drop()
 		a.f.rec.Add(c)
 		return
 	case a.result == "":
@@ -545,12 +550,19 @@ func (a *actor) call() {
 	switch {
 	case !ok:
 		c.Outcome = "stopped"
+		a.drop()
 	case ended():
 		c.Outcome, c.Reason = "ended", a.reason
 	default:
 		a.hangup()
 	}
 	a.f.rec.Add(c)
+}
+
+// drop ends the call under way when the scenario stops: the phones may
+// live on (idle), and a call left up would talk on for ever.
+func (a *actor) drop() {
+	_ = a.p.Dev.Post(firmware.KeyPressed{Key: keypad.Cancel})
 }
 
 // hangup ends the call under way and waits (bounded) until it ended.

@@ -63,11 +63,11 @@ type Recorder struct {
 	// this second
 	sec Second
 	// totals
-	attempted, answered int
-	failed              map[string]int
-	setups              []float64 // answered calls' setup times, ms
-	secSetups           []float64
-	err                 error
+	attempted, answered, finished int
+	failed                        map[string]int
+	setups                        []float64 // answered calls' setup times, ms
+	secSetups                     []float64
+	err                           error
 }
 
 // NewRecorder writes to w (nil: keeps totals only).
@@ -81,6 +81,13 @@ func NewRecorder(w io.Writer, shard int) *Recorder {
 }
 
 // Attempt counts a call dialed.
+// InProgress is how many calls were attempted and not yet added.
+func (r *Recorder) InProgress() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.attempted - r.finished
+}
+
 func (r *Recorder) Attempt() {
 	r.mu.Lock()
 	r.attempted++
@@ -93,6 +100,7 @@ func (r *Recorder) Add(c Call) {
 	c.Type, c.Shard = "call", r.shard
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.finished++
 	if cause := c.Cause(); cause == "answered" {
 		r.answered++
 		r.sec.Answered++

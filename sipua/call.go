@@ -314,6 +314,9 @@ func (c *call) finish() {
 		last = s.Stats()
 	}
 	c.u.unregister(c, last)
+	// Whatever still holds the ended call for a while (a transaction's
+	// callbacks) must not hold its media: sockets' buffers, jitter buffer.
+	c.sess.Store(nil)
 	close(c.done)
 	c.u.callWG.Done()
 }

@@ -114,9 +114,12 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		u.respondStateless(req, tx, 486, "Busy Here")
 		return
 	}
+	// The closure holds the channel, not the call: sipgo keeps the
+	// transaction (and so its callbacks) 32 s after the call ended.
+	canceled := c.canceled
 	if !tx.OnCancel(func(r *sip.Request) {
 		select {
-		case c.canceled <- r:
+		case canceled <- r:
 		default:
 		}
 	}) {

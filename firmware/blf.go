@@ -153,9 +153,17 @@ func (p *Phone) wantedSubs() map[string]Subscribe {
 		return i >= 1 && i < len(p.regs) && p.regs[i].registered && p.s.On("user_active"+strconv.Itoa(i))
 	}
 	bad := map[string]string{}
-	if i := p.blfIdentity(); registered(i) {
+	watcher := p.blfIdentity()
+	{
 		for k := range p.keys {
 			if p.keys[k].kind != "blf" {
+				continue
+			}
+			i := watcher // the key's fkey_context, else the first identity with a registrar
+			if p.keys[k].context > 0 {
+				i = p.keys[k].context
+			}
+			if !registered(i) {
 				continue
 			}
 			uri, _ := blfArg(p.keys[k].arg)
@@ -342,7 +350,7 @@ func (p *Phone) pickUp(k int) bool {
 	}
 	p.logf(Info, "blf "+label+": picking up the call from "+quoteShort(target))
 	n := len(p.out)
-	p.dial(target)
+	p.dialAs(target, p.keys[k].context)
 	for j := len(p.out) - 1; j >= n; j-- { // the Dial p.dial emitted carries the Replaces
 		if d, ok := p.out[j].(Dial); ok && d.Call == p.active {
 			d.Replaces = replaces

@@ -446,11 +446,18 @@ func (p *Phone) dialNumber(number string) {
 // dial places a call to number on the dialing appearance (or a new one).
 // A number that makes no valid SIP URI is refused before anything is
 // taken.
-func (p *Phone) dial(number string) {
+func (p *Phone) dial(number string) { p.dialAs(number, 0) }
+
+// dialAs is dial through identity as (a key's fkey_context); 0: the
+// dialing call's identity, else the active one.
+func (p *Phone) dialAs(number string, as int) {
 	c := p.dialingCall()
 	identity := p.activeIdentity()
 	if c != nil {
 		identity = c.identity
+	}
+	if as > 0 {
+		identity = as
 	}
 	uri, ok := p.target(number, identity, "dial")
 	if !ok {
@@ -461,6 +468,7 @@ func (p *Phone) dial(number string) {
 			return
 		}
 	}
+	c.identity = identity
 	p.ndigits = 0
 	c.remote = Party{URI: uri}
 	c.remote.Name = p.s.NameFor(c.remote.URI)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"phonesim/keypad"
+	"phonesim/provisioning"
 )
 
 // press handles one key.
@@ -406,6 +407,18 @@ type fkey struct {
 	label string
 	led   LED
 	slot  int // line keys: the call appearance they show, -1 none
+	// context is the identity the key acts for (fkey_contextN): its
+	// calls go out through it, a blf key subscribes through it; 0: the
+	// active identity (a blf key: the first with a registrar).
+	context int
+}
+
+// keyContext reads fkey_contextN: "active" (0) or an identity 1-12.
+func keyContext(v string) int {
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 1 && n <= provisioning.MaxIdentities {
+		return n
+	}
+	return 0
 }
 
 func parseFkey(value, label string) fkey {
@@ -566,7 +579,7 @@ func (p *Phone) functionKey(i int) {
 		if k.kind == "blf" && p.pickUp(i) { // blf.go: INVITE with Replaces to the ringing caller
 			return
 		}
-		p.dial(target)
+		p.dialAs(target, k.context)
 	case "url":
 		if k.arg != "" {
 			// the call that rings has the user's attention: the key is about it

@@ -133,6 +133,7 @@ func (p *Phone) configure() {
 	p.keys = make([]fkey, n)
 	for i := range p.keys {
 		p.keys[i] = parseFkey(p.s.Get("fkey"+strconv.Itoa(i)), p.s.Get("fkey_label"+strconv.Itoa(i)))
+		p.keys[i].context = keyContext(p.s.Get("fkey_context" + strconv.Itoa(i)))
 	}
 	p.assignLineKeys()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -52,7 +53,7 @@ func parseFleetFlags(args []string, stderr io.Writer) (*fleet.Config, func(), er
 	duration := fs.Duration("duration", 0, "stop after `D` (default: until interrupted)")
 	results := fs.String("results", "", "write a JSON line per call and a summary per second to `FILE`")
 	shard := fs.String("shard", "0/1", "run shard `I/N` (users and MACs partitioned)")
-	sip := fs.String("sip", "127.0.0.1:0", "SIP address (`ADDR`); this version gives each phone its own port on 127.0.0.1:0")
+	sip := fs.String("sip", "127.0.0.1:0", "the phones' one shared SIP port (`ADDR`; port 0: a free one)")
 	http := fs.String("http", "off", "web interface `ADDR` listing the phones (/api/state); \"off\" disables")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	fs.Usage = func() {
@@ -71,9 +72,6 @@ func parseFleetFlags(args []string, stderr io.Writer) (*fleet.Config, func(), er
 	if *n < 1 {
 		return nil, nil, usageErr(stderr, "-n %d: at least 1", *n)
 	}
-	if *sip != "127.0.0.1:0" && *sip != ":0" {
-		return nil, nil, usageErr(stderr, "--sip %s: one shared transport is not built yet; each phone takes its own port on 127.0.0.1:0", *sip)
-	}
 	si, sn, err := parseShard(*shard)
 	if err != nil {
 		return nil, nil, usageErr(stderr, "--shard %q: %v", *shard, err)
@@ -81,8 +79,11 @@ func parseFleetFlags(args []string, stderr io.Writer) (*fleet.Config, func(), er
 	if _, err := fleet.ParseMAC(*firstMAC); err != nil {
 		return nil, nil, usageErr(stderr, "--first-mac: %v", err)
 	}
+	if _, _, err := net.SplitHostPort(*sip); err != nil {
+		return nil, nil, usageErr(stderr, "--sip %q: want HOST:PORT", *sip)
+	}
 	cfg := &fleet.Config{N: *n, FirstUser: *firstUser, FirstMAC: *firstMAC, Shard: si, Shards: sn,
-		Ramp: *ramp, Duration: *duration, HTTP: *http}
+		Ramp: *ramp, Duration: *duration, HTTP: *http, SIP: *sip}
 	for _, a := range *sets {
 		e, err := provisioning.ParseAssignment(a)
 		if err != nil {

@@ -118,6 +118,11 @@ func TestFleetWeb(t *testing.T) {
 	if len(st.Phones) != 3 || st.Phones[2].User != "502" || st.Phones[2].MAC != "000413AAAB00" || !st.Phones[0].Registered {
 		t.Fatalf("state %+v", st.Phones)
 	}
+	for _, p := range st.Phones { // one shared SIP port
+		if p.SIP != st.Phones[0].SIP {
+			t.Errorf("phone %s on %s, phone %s on %s", p.User, p.SIP, st.Phones[0].User, st.Phones[0].SIP)
+		}
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -130,7 +135,7 @@ func TestFleetUsage(t *testing.T) {
 		{"fleet", "--shard", "3/3"},
 		{"fleet", "--shard", "x"},
 		{"fleet", "--first-mac", "12"},
-		{"fleet", "--sip", "127.0.0.1:5060"},
+		{"fleet", "--sip", "nonsense"},
 		{"fleet", "extra"},
 		{"fleet", "report"},
 	} {

@@ -529,7 +529,14 @@ func (d *Device) View() firmware.View {
 // only misses intermediate pictures. From the first call on, the loop
 // builds a View after every change.
 func (d *Device) Views() <-chan firmware.View {
-	d.wantViews.Store(true)
+	if !d.wantViews.Swap(true) {
+		// the first reader gets the phone as it is now, not the next
+		// change (an idle phone's may be a minute away)
+		select {
+		case d.ops <- func() { d.refreshView() }:
+		case <-d.done:
+		}
+	}
 	return d.views
 }
 

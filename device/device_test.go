@@ -122,6 +122,31 @@ func TestSetupURLAndViews(t *testing.T) {
 	}
 }
 
+// TestViewsFirstReaderGetsCurrent: a terminal that starts reading Views
+// after the phone booted (nobody watched: the View was not built) gets
+// the booted phone at once, not at its next change.
+func TestViewsFirstReaderGetsCurrent(t *testing.T) {
+	got := make(chan string, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.Path
+	}))
+	defer srv.Close()
+	d, _ := startDevice(t, map[string]string{"action_setup_url": srv.URL + "/setup"})
+	select {
+	case <-got: // booted
+	case <-time.After(5 * time.Second):
+		t.Fatal("action_setup_url never arrived")
+	}
+	select {
+	case v := <-d.Views():
+		if len(v.Identities) == 0 || v.Identities[0].User != "100" || v.Now.IsZero() {
+			t.Fatalf("first View is not the booted phone: %+v", v)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no View for the first reader")
+	}
+}
+
 func TestPostAfterStop(t *testing.T) {
 	d, cancel := startDevice(t, nil)
 	cancel()

@@ -349,15 +349,7 @@ func (p *Phone) pickUp(k int) bool {
 		return false
 	}
 	p.logf(Info, "blf "+label+": picking up the call from "+quoteShort(target))
-	n := len(p.out)
-	p.dialAs(target, p.keys[k].context)
-	for j := len(p.out) - 1; j >= n; j-- { // the Dial p.dial emitted carries the Replaces
-		if d, ok := p.out[j].(Dial); ok && d.Call == p.active {
-			d.Replaces = replaces
-			p.out[j] = d
-			break
-		}
-	}
+	p.dialAs(target, p.keys[k].context, replaces)
 	return true
 }
 

@@ -446,11 +446,12 @@ func (p *Phone) dialNumber(number string) {
 // dial places a call to number on the dialing appearance (or a new one).
 // A number that makes no valid SIP URI is refused before anything is
 // taken.
-func (p *Phone) dial(number string) { p.dialAs(number, 0) }
+func (p *Phone) dial(number string) { p.dialAs(number, 0, "") }
 
-// dialAs is dial through identity as (a key's fkey_context); 0: the
-// dialing call's identity, else the active one.
-func (p *Phone) dialAs(number string, as int) {
+// dialAs is dial through identity as (a key's fkey_context; 0: the
+// dialing call's identity, else the active one), the INVITE with a
+// Replaces header when replaces is set (a pickup, blf.go).
+func (p *Phone) dialAs(number string, as int, replaces string) {
 	c := p.dialingCall()
 	identity := p.activeIdentity()
 	if c != nil {
@@ -477,7 +478,7 @@ func (p *Phone) dialAs(number string, as int) {
 	p.offHook()
 	p.emit(Dial{Call: c.id, Target: c.remote.URI, Identity: c.identity, SIPCallID: c.sipCallID,
 		From:   Party{URI: p.localURI(c.identity), Display: p.s.Get("user_realname" + strconv.Itoa(c.identity))},
-		Timers: p.callTimers()})
+		Timers: p.callTimers(), Replaces: replaces})
 	p.setState(c, Calling)
 	p.lastDialed = number
 	p.changed = true

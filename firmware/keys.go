@@ -579,7 +579,7 @@ func (p *Phone) functionKey(i int) {
 		if k.kind == "blf" && p.pickUp(i) { // blf.go: INVITE with Replaces to the ringing caller
 			return
 		}
-		p.dialAs(target, k.context)
+		p.dialAs(target, k.context, "")
 	case "url":
 		if k.arg != "" {
 			// the call that rings has the user's attention: the key is about it

@@ -80,7 +80,6 @@ func NewRecorder(w io.Writer, shard int) *Recorder {
 	return r
 }
 
-// Attempt counts a call dialed.
 // InProgress is how many calls were attempted and not yet added.
 func (r *Recorder) InProgress() int {
 	r.mu.Lock()
@@ -88,6 +87,7 @@ func (r *Recorder) InProgress() int {
 	return r.attempted - r.finished
 }
 
+// Attempt counts a call dialed.
 func (r *Recorder) Attempt() {
 	r.mu.Lock()
 	r.attempted++

@@ -3,8 +3,6 @@
 package interop
 
 import (
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,34 +19,11 @@ import (
 // test users and users first..first+n-1 added (password "<user>-pw").
 func startFleetKamailio(t *testing.T, first, n int) *Kamailio {
 	t.Helper()
-	bin := Tool(t, "kamailio")
-	dir := peerDir(t, "kamailio")
-	db := filepath.Join(dir, "dbtext")
-	copyDir(t, "kamailio/dbtext", db)
-	f, err := os.OpenFile(filepath.Join(db, "subscriber"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
+	users := make([]string, n)
+	for i := range users {
+		users[i] = strconv.Itoa(first + i)
 	}
-	h := func(s string) string { b := md5.Sum([]byte(s)); return hex.EncodeToString(b[:]) }
-	for i := range n {
-		u := strconv.Itoa(first + i)
-		fmt.Fprintf(f, "%d:%s:127.0.0.1:%s-pw:%s:%s\n", 100+i, u, u,
-			h(u+":127.0.0.1:"+u+"-pw"), h(u+"@127.0.0.1:127.0.0.1:"+u+"-pw"))
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	port := FreePort(t)
-	k := &Kamailio{Port: port, Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	k.Proc = Start(t, "kamailio", dir, bin,
-		"-f", PeerFile(t, "kamailio/kamailio.cfg"),
-		"-DD", "-E",
-		"-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"), "-w", dir,
-		"-A", "SIP_PORT="+strconv.Itoa(port),
-		"-A", fmt.Sprintf("DBURL=%q", "text://"+db),
-	)
-	WaitSIP(t, k.Addr, 15*time.Second)
-	return k
+	return StartKamailioUsers(t, users)
 }
 
 func writeScenario(t *testing.T, text string) string {

@@ -9,6 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"phonesim/firmware"
+	"phonesim/trace"
 )
 
 // A Host is one SIP port — a UDP socket and a TCP listener on one port,
@@ -38,6 +39,12 @@ func NewHost(cfg Config) (*Host, error) {
 	u.hosted = &hostTable{users: map[string]*UA{}}
 	return &Host{u: u}, nil
 }
+
+// SetRecorder makes r the recorder of the port's SIP traffic, for all its
+// UAs (--sip-trace, --pcap, the ladder); call it before Start. Without
+// one a host records nothing (a ladder of every phone's calls would cost
+// each call more than the phone does).
+func (h *Host) SetRecorder(r *trace.Recorder) { h.u.SetRecorder(r) }
 
 // Start binds the port and serves it until ctx ends or Close.
 func (h *Host) Start(ctx context.Context) error { return h.u.Start(ctx) }
@@ -76,7 +83,7 @@ func (u *UA) startHosted(ctx context.Context) error {
 	u.host = hu
 	u.started = true
 	go u.pump()
-	context.AfterFunc(ctx, func() { u.Close() })
+	u.unwatch = context.AfterFunc(ctx, func() { u.Close() })
 	u.emit(firmware.NetworkUp{IP: u.ip, Port: u.port})
 	return nil
 }
@@ -86,21 +93,17 @@ func (u *UA) startHosted(ctx context.Context) error {
 // with one user: the later gets its requests (a fleet's template gives
 // each phone its own). Without a Host it does nothing.
 func (u *UA) SetUsers(users []string) {
+	// u.mu held throughout: Close (closed, then leave) cannot slip in
+	// between and leave u routed. A UA's lock before the table's.
 	u.mu.Lock()
-	h := u.host
-	closed := u.closed
-	u.mu.Unlock()
-	if h == nil || closed {
+	defer u.mu.Unlock()
+	if u.host == nil || u.closed {
 		return
 	}
-	t := h.hosted
+	t := u.host.hosted
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for user, x := range t.users {
-		if x == u {
-			delete(t.users, user)
-		}
-	}
+	t.drop(u)
 	for _, user := range users {
 		if user != "" {
 			t.users[user] = u
@@ -112,6 +115,11 @@ func (u *UA) SetUsers(users []string) {
 func (t *hostTable) leave(u *UA) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.drop(u)
+}
+
+// drop removes u's users (t.mu held).
+func (t *hostTable) drop(u *UA) {
 	for user, x := range t.users {
 		if x == u {
 			delete(t.users, user)
@@ -134,26 +142,11 @@ func (t *hostTable) dispatch(host *UA, m sip.RequestMethod) sipgo.RequestHandler
 			return
 		}
 		status, reason := 404, "Not Found"
-		if req.IsCancel() {
+		if to := req.To(); req.IsCancel() || (to != nil && tagOf(to.Params) != "") {
+			// a CANCEL, or a request within a dialog nobody here has
+			// (RFC 3261 §12.2.2)
 			status, reason = 481, "Call/Transaction Does Not Exist"
 		}
 		host.refuse(req, tx, status, reason)
 	})
-}
-
-// inUse says whether a call of any UA on the host runs over the TCP
-// connection from raddr (the idle rule of transport_tcp.go).
-func (t *hostTable) inUse(raddr string) bool {
-	t.mu.RLock()
-	uas := make([]*UA, 0, len(t.users))
-	for _, u := range t.users {
-		uas = append(uas, u)
-	}
-	t.mu.RUnlock() // never a UA's lock under the table's
-	for _, u := range uas {
-		if u.tcpInUse(raddr) {
-			return true
-		}
-	}
-	return false
 }

@@ -2,6 +2,7 @@ package sipua
 
 import (
 	"context"
+	"strconv"
 	"testing"
 
 	"phonesim/firmware"
@@ -92,5 +93,81 @@ func TestHostedUANeedsStartedHost(t *testing.T) {
 	}
 	if err := u.Start(context.Background()); err == nil {
 		t.Fatal("a UA started on a host that is not")
+	}
+}
+
+// TestHostUsersFollowSetUsers: a UA's users are replaced by each SetUsers;
+// of two UAs claiming one user the later gets its requests; a UA closed
+// while SetUsers runs is not left routed.
+func TestHostUsersFollowSetUsers(t *testing.T) {
+	h, err := NewHost(Config{Listen: "127.0.0.1:0", UserAgent: "phonesim/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	a := hostedPhone(t, h, "A", "alice")
+	b := hostedPhone(t, h, "B", "bob")
+
+	route := func(user string) *UA {
+		h.u.hosted.mu.RLock()
+		defer h.u.hosted.mu.RUnlock()
+		return h.u.hosted.users[user]
+	}
+	b.ua.SetUsers([]string{"robert", "bobby"}) // bob logged off, two others on
+	if route("bob") != nil || route("robert") != b.ua || route("bobby") != b.ua {
+		t.Fatalf("after SetUsers: bob→%p robert→%p bobby→%p, want nil, %p, %p", route("bob"), route("robert"), route("bobby"), b.ua, b.ua)
+	}
+	b.ua.SetUsers([]string{"alice"}) // the later claim wins
+	if route("alice") != b.ua || route("robert") != nil {
+		t.Fatalf("alice→%p robert→%p, want %p, nil", route("alice"), route("robert"), b.ua)
+	}
+
+	// SetUsers racing Close, many times: a closed UA never stays routed
+	for i := range 50 {
+		u := hostedPhone(t, h, "C", "carol").ua
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			u.SetUsers([]string{"carol", "caroline"})
+		}()
+		u.Close()
+		<-done
+		if route("carol") == u || route("caroline") == u {
+			t.Fatalf("round %d: a closed UA is still routed", i)
+		}
+	}
+	_ = a
+}
+
+// TestHostInDialogRequestForNobody: a request within a dialog (To tag)
+// for a user nobody has gets 481, as RFC 3261 §12.2.2 wants, not 404.
+func TestHostInDialogRequestForNobody(t *testing.T) {
+	h, err := NewHost(Config{Listen: "127.0.0.1:0", UserAgent: "phonesim/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	_, port := h.Addr()
+	r := newRaw(t)
+	for _, tc := range []struct {
+		to   string
+		want int
+	}{
+		{"<sip:nobody@127.0.0.1>;tag=b", 481}, // within a dialog
+		{"<sip:nobody@127.0.0.1>", 404},       // outside any
+	} {
+		r.sendTo(port, "OPTIONS sip:nobody@127.0.0.1:"+strconv.Itoa(port)+" SIP/2.0\r\n"+
+			"Via: SIP/2.0/UDP 127.0.0.1:"+strconv.Itoa(r.port)+";branch=z9hG4bK-host"+strconv.Itoa(tc.want)+"\r\n"+
+			"From: <sip:x@127.0.0.1>;tag=a\r\nTo: "+tc.to+"\r\n"+
+			"Call-ID: host"+strconv.Itoa(tc.want)+"@test\r\nCSeq: 2 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+		if res := r.final(); res.StatusCode != tc.want {
+			t.Errorf("To %s: %d %s, want %d", tc.to, res.StatusCode, res.Reason, tc.want)
+		}
 	}
 }

@@ -53,6 +53,11 @@ type pager struct {
 	u    *UA
 	idle time.Duration
 
+	// listenMu makes joins and leaves one at a time; closed (under it):
+	// the UA closed, nothing is joined any more.
+	listenMu sync.Mutex
+	closed   bool
+
 	mu      sync.Mutex
 	groups  map[string]*pageGroup
 	playing string
@@ -77,13 +82,23 @@ func (u *UA) pager() *pager {
 	if v, loaded := pagers.LoadOrStore(u, pg); loaded {
 		return v.(*pager)
 	}
-	ctx := u.ctx
-	go func() {
-		<-ctx.Done()
-		pg.listen(nil)
-		pagers.Delete(u)
-	}()
+	if u.ctx.Err() != nil {
+		// Close ran (it cancels, then shuts the pager it finds): it may
+		// not have found this one.
+		u.shutPager()
+	}
 	return pg
+}
+
+// shutPager leaves every group and stops the readers (Close).
+func (u *UA) shutPager() {
+	if v, ok := pagers.LoadAndDelete(u); ok {
+		pg := v.(*pager)
+		pg.listenMu.Lock()
+		defer pg.listenMu.Unlock()
+		pg.apply(nil)
+		pg.closed = true
+	}
 }
 
 // multicast carries out the core's paging effects.
@@ -135,6 +150,16 @@ func sortGroupStats(gs []MulticastGroupStats) {
 // listen joins exactly the groups given: new ones are joined, the ones
 // no longer wanted left.
 func (pg *pager) listen(groups []firmware.MulticastGroup) {
+	pg.listenMu.Lock()
+	defer pg.listenMu.Unlock()
+	if pg.closed {
+		return
+	}
+	pg.apply(groups)
+}
+
+// apply is listen, under listenMu.
+func (pg *pager) apply(groups []firmware.MulticastGroup) {
 	want := map[string]bool{}
 	for _, g := range groups {
 		want[g.Addr] = true

@@ -40,8 +40,11 @@ func init() {
 
 // SetRecorder makes r the recorder of u's SIP traffic; call it before
 // Start. Without one, Start makes a recorder that keeps only the ladder.
+//
+// A UA on a Host records nothing of its own: the host's recorder has its
+// traffic (Host.SetRecorder).
 func (u *UA) SetRecorder(r *trace.Recorder) {
-	if r != nil {
+	if r != nil && u.cfg.Host == nil {
 		recorders.Store(u, r)
 	}
 }
@@ -49,9 +52,18 @@ func (u *UA) SetRecorder(r *trace.Recorder) {
 // Recorder is u's recorder (its ladder: Recorder().Calls()), nil before
 // Start without SetRecorder and once u is closed.
 func (u *UA) Recorder() *trace.Recorder {
-	if u.host != nil {
-		return u.host.Recorder() // a shared port has one trace
+	u.mu.Lock()
+	h := u.host
+	u.mu.Unlock()
+	if h != nil {
+		return h.ownRecorder() // a shared port has one trace
 	}
+	return u.ownRecorder()
+}
+
+// ownRecorder is the recorder of u's own sockets (no lock: Start calls
+// it holding u.mu).
+func (u *UA) ownRecorder() *trace.Recorder {
 	if r, ok := recorders.Load(u); ok {
 		return r.(*trace.Recorder)
 	}
@@ -87,7 +99,7 @@ var taps struct {
 // traceStart puts u on the wire tap once its sockets are bound (Start
 // calls it, holding u.mu); u leaves it when Close has finished.
 func (u *UA) traceStart() {
-	rec := u.Recorder()
+	rec := u.ownRecorder()
 	if rec == nil {
 		rec, _ = trace.NewRecorder(trace.Options{}) // the ladder only: cannot fail
 		recorders.Store(u, rec)

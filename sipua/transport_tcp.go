@@ -199,10 +199,25 @@ func (u *UA) serveTCP(l *tcpListener) {
 
 // tcpInUse reports whether a call in progress came in over the TCP
 // connection from raddr.
-func (u *UA) tcpInUse(raddr string) bool {
-	if u.hosted != nil {
-		return u.hosted.inUse(raddr) // a shared port: its UAs' calls
+// countTCPCall counts a call in progress over the TCP connection from src
+// (u.mu held); on a shared port, in the host's count, which its TCP
+// listener asks (a host's lock after a UA's, never before).
+func (u *UA) countTCPCall(src string, n int) {
+	owner := u
+	if u.host != nil {
+		owner = u.host
+		owner.mu.Lock()
+		defer owner.mu.Unlock()
 	}
+	if owner.tcpCalls == nil {
+		owner.tcpCalls = map[string]int{}
+	}
+	if owner.tcpCalls[src] += n; owner.tcpCalls[src] <= 0 {
+		delete(owner.tcpCalls, src)
+	}
+}
+
+func (u *UA) tcpInUse(raddr string) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.tcpCalls[raddr] > 0

@@ -86,6 +86,7 @@ type UA struct {
 	host      *UA                                        // the shared port's UA when Config.Host; nil: our own
 	hosted    *hostTable                                 // on a Host's UA: the UAs sharing it, by user
 	traceStop func()                                     // trace.go: off the wire tap, at the end of Close
+	unwatch   func() bool                                // stops Start's ctx watch (Close)
 
 	ctx    context.Context // canceled by Close: calls end
 	cancel context.CancelFunc
@@ -203,7 +204,7 @@ func (u *UA) Start(ctx context.Context) error {
 		return err
 	}
 	u.started = true
-	if u.hosted == nil || u.Recorder() != nil {
+	if u.hosted == nil || u.ownRecorder() != nil {
 		// trace.go: SIP on u's sockets to its recorder (--sip-trace,
 		// --pcap, /ladder.htm); off again after Close. A Host (a fleet)
 		// records only when given a recorder: a ladder of every phone's
@@ -227,7 +228,7 @@ func (u *UA) Start(ctx context.Context) error {
 		u.mu.Lock()
 		return err
 	}
-	context.AfterFunc(ctx, func() { u.Close() })
+	u.unwatch = context.AfterFunc(ctx, func() { u.Close() })
 
 	u.logf(firmware.Info, "sip: listening on %s:%d (udp, tcp)", u.ip, u.port)
 	u.emit(firmware.NetworkUp{IP: u.ip, Port: u.port})
@@ -446,6 +447,10 @@ func (u *UA) Close() error {
 	started := u.started
 	u.mu.Unlock()
 	u.cancel()
+	if u.unwatch != nil {
+		u.unwatch() // the caller's context holds u no longer
+	}
+	u.shutPager() // multicast.go
 	if !started {
 		return nil
 	}
@@ -490,10 +495,7 @@ func (u *UA) register(c *call) bool {
 	u.calls[c.id] = c
 	u.bySIP[c.sipCallID] = c
 	if src := tcpSource(c); src != "" {
-		if u.tcpCalls == nil {
-			u.tcpCalls = map[string]int{}
-		}
-		u.tcpCalls[src]++
+		u.countTCPCall(src, 1)
 	}
 	u.callWG.Add(1)
 	return true
@@ -514,9 +516,7 @@ func (u *UA) unregister(c *call, last MediaStats) {
 	if u.calls[c.id] == c {
 		delete(u.calls, c.id)
 		if src := tcpSource(c); src != "" {
-			if u.tcpCalls[src]--; u.tcpCalls[src] <= 0 {
-				delete(u.tcpCalls, src)
-			}
+			u.countTCPCall(src, -1)
 		}
 	}
 	if u.bySIP[c.sipCallID] == c {

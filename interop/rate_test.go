@@ -28,9 +28,18 @@ import (
 // kept up (at least 90 % of R·window calls placed within the window, plus
 // a second of slack). The search doubles R from a start until a step fails
 // and then bisects: at most rateSteps steps, none started after the side's budget.
+//
+// PHONESIM_RATE_TALK sets rateTalk (a Go duration; "0s": calls hung up as
+// soon as they are answered, signalling only on both sides).
+var rateTalk = func() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("PHONESIM_RATE_TALK")); err == nil && d >= 0 {
+		return d
+	}
+	return time.Second
+}()
+
 const (
 	rateWindow = 10 * time.Second
-	rateTalk   = time.Second
 	rateSteps  = 6
 	// each search starts no step after its budget
 	rateBudgetSipp  = 80 * time.Second

@@ -125,6 +125,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.FirstMAC == "" {
 		cfg.FirstMAC = "000413000000"
 	}
+	if cfg.Scenario.RangeHi > 0 && !cfg.Registrar {
+		return fmt.Errorf("fleet: call random %d-%d needs a registrar (user_host1): numbers of another fleet are reached through it",
+			cfg.Scenario.RangeLo, cfg.Scenario.RangeHi)
+	}
 	if _, err := ParseMAC(cfg.FirstMAC); err != nil {
 		return err
 	}
@@ -344,9 +348,18 @@ func (f *Fleet) report(ctx context.Context, want int) {
 
 // target picks whom p calls.
 func (f *Fleet) target(p *Phone) (uri, user string) {
-	t := f.cfg.Scenario.Target
+	sc := f.cfg.Scenario
+	t := sc.Target
 	if t != "random" {
 		return t, t
+	}
+	if sc.RangeHi > 0 { // any number of the range but our own
+		for range 8 {
+			if u := strconv.Itoa(sc.RangeLo + rand.IntN(sc.RangeHi-sc.RangeLo+1)); u != p.User {
+				return u, u
+			}
+		}
+		return "", ""
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

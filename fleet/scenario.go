@@ -22,6 +22,9 @@ import (
 type Scenario struct {
 	Callers     int           // percent of the phones that call, 0-100
 	Target      string        // "random", a number, or a sip: URI; "" = nobody calls
+	// RangeLo..RangeHi (RangeHi > 0): "random" picks a number of this
+	// range, phones of any fleet registered at the same PBX.
+	RangeLo, RangeHi int
 	Every       time.Duration // one call per caller per Every
 	AnswerAfter time.Duration // delay before a callee answers
 	AnswerNever bool
@@ -92,8 +95,19 @@ func ParseScenario(r io.Reader, name string) (*Scenario, error) {
 			}
 			s.Callers = p
 		case "call":
+			if len(f) == 5 && f[1] == "random" && f[3] == "every" {
+				// call random FIRST-LAST every D
+				lo, hi, ok := strings.Cut(f[2], "-")
+				a, aerr := strconv.Atoi(lo)
+				b, berr := strconv.Atoi(hi)
+				if !ok || aerr != nil || berr != nil || a < 0 || b <= a || b-a > 10_000_000 {
+					return nil, fail("call random %s: want a range of numbers FIRST-LAST, FIRST < LAST", f[2])
+				}
+				s.RangeLo, s.RangeHi = a, b
+				f = []string{f[0], f[1], f[3], f[4]}
+			}
 			if len(f) != 4 || f[2] != "every" {
-				return nil, fail("want: call <random|number|sip:uri> every <duration>")
+				return nil, fail("want: call <random [FIRST-LAST]|number|sip:uri> every <duration>")
 			}
 			s.Target = f[1]
 			if s.Every, err = dur(f[3]); err != nil {

@@ -1,6 +1,8 @@
 package fleet
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +36,11 @@ timeout 10s
 func TestParseScenarioErrors(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"ring", `s.txt:1: unknown statement "ring"`},
-		{"\n\ncall random", "s.txt:3: want: call <random|number|sip:uri> every <duration>"},
+		{"\n\ncall random", "s.txt:3: want: call <random [FIRST-LAST]|number|sip:uri> every <duration>"},
+		{"call random 3000 every 1s", "s.txt:1: call random 3000: want a range of numbers FIRST-LAST"},
+		{"call random 3999-3000 every 1s", "s.txt:1: call random 3999-3000: want a range"},
+		{"call random a-b every 1s", "s.txt:1: call random a-b: want a range"},
+		{"call random 1-2 each 1s", "s.txt:1: want: call <random [FIRST-LAST]|number|sip:uri> every <duration>"},
 		{"call random every soon", `s.txt:1: "soon" is not a duration`},
 		{"call random every -1s", `s.txt:1: "-1s" is not a duration`},
 		{"call 1000 every 0s", "s.txt:1: call every 0s: at least 1ms"},
@@ -76,5 +82,35 @@ func TestIdentityAndShards(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("phone %d in %d shards", j, n)
 		}
+	}
+}
+
+// TestCallRandomRange: "call random FIRST-LAST" calls numbers of that
+// range (another fleet's, through the registrar), never the caller's own,
+// and needs a registrar.
+func TestCallRandomRange(t *testing.T) {
+	sc, err := ParseScenario(strings.NewReader("call random 5000-5003 every 1s\n"), "s.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Target != "random" || sc.RangeLo != 5000 || sc.RangeHi != 5003 || sc.Every != time.Second {
+		t.Fatalf("parsed %+v", sc)
+	}
+	f := &Fleet{cfg: Config{Scenario: sc, Registrar: true}}
+	seen := map[string]bool{}
+	for range 400 {
+		uri, user := f.target(&Phone{User: "5001"})
+		n, err := strconv.Atoi(user)
+		if err != nil || uri != user || n < 5000 || n > 5003 || user == "5001" {
+			t.Fatalf("target %q %q", uri, user)
+		}
+		seen[user] = true
+	}
+	if len(seen) != 3 {
+		t.Errorf("targets %v: want each of 5000, 5002, 5003", seen)
+	}
+	err = Run(context.Background(), Config{N: 1, Scenario: sc})
+	if err == nil || !strings.Contains(err.Error(), "needs a registrar") {
+		t.Errorf("without a registrar: %v", err)
 	}
 }

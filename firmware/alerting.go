@@ -338,11 +338,7 @@ func (p *Phone) autoAnswer(c *call) {
 
 // autoAnswerDue answers the calls whose answer-after delay ran out, if
 // the policy still allows it then.
-//
-// It is also the tick of the wait for a transfer's outcome (transfer.go;
-// phone.go's tick calls only this one).
 func (p *Phone) autoAnswerDue() {
-	p.attendedTransferDue()
 	for i := range p.calls {
 		c := &p.calls[i]
 		if c.id == "" || c.alert.answerAt == 0 || p.ticks < c.alert.answerAt {

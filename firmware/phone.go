@@ -315,6 +315,7 @@ func (p *Phone) NeedsTicks() bool {
 func (p *Phone) tick(t Tick) {
 	p.ticks++
 	p.autoAnswerDue()
+	p.attendedTransferDue() // transfer.go: the wait for a transfer's outcome
 	oldMinute := p.now.Truncate(time.Minute)
 	p.now = t.Now
 	changed := !p.now.Truncate(time.Minute).Equal(oldMinute)

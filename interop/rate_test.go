@@ -240,12 +240,8 @@ func sippStat(b *testing.B, path string, n int) (created, ok, failed int, placed
 // fleetStep: fleet B (the callees: users rateFirst.., answering at once)
 // registers at kamailio; then fleet A (the callers) calls random phones
 // of B through kamailio for rateWindow, each caller every rateEvery.
-//
-// The fleet CLI has no way to make one fleet call another fleet's users,
-// so A is a shard of a fleet as large as B (its "call random" targets are
-// users rateFirst.. of the whole fleet, that is B's phones), shard 0 of
-// rateCallees, whose phones register under other names: user_name1 is
-// set to 9{user}. Callees have max_calls=12: calls meet at random
+// A's users are 9<B's first user>.. ("call random FIRST-LAST" names B's
+// range). Callees have max_calls=12: calls meet at random
 // callees (each then holds the other call, a re-INVITE), and with the
 // default 4 appearances a callee with four calls answers 486 (about 1 call
 // in 1 000 at 100 calls/s), which is the random choice, not the load.
@@ -261,16 +257,15 @@ func fleetStep(b *testing.B, k *Kamailio, bin string, rate int) rateStep {
 	if err := os.WriteFile(calleeSc, []byte("# answer at once (user_auto_connect1)\nanswer after 0s\n"), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	sc := fmt.Sprintf("call random every %v\ntalk %v\ntimeout 10s\n", rateEvery, rateTalk)
+	sc := fmt.Sprintf("call random %d-%d every %v\ntalk %v\ntimeout 10s\n", rateFirst, rateFirst+callees-1, rateEvery, rateTalk)
 	if err := os.WriteFile(callerSc, []byte(sc), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	common := []string{"--first-user", strconv.Itoa(rateFirst), "--ramp", strconv.Itoa(ramp),
-		"-s", "user_host1=" + k.Addr, "--quiet"}
+	common := []string{"--ramp", strconv.Itoa(ramp), "-s", "user_host1=" + k.Addr, "-s", "user_pass1={user}-pw", "--quiet"}
 
 	bRes := filepath.Join(dir, "callees.jsonl")
-	fb := Start(b, "fleet-callees", dir, bin, append([]string{"fleet", "-n", strconv.Itoa(callees),
-		"-s", "user_pass1={user}-pw", "-s", "max_calls=12", "--scenario", calleeSc, "--duration", "5m", "--results", bRes, "--shard", "0/1"},
+	fb := Start(b, "fleet-callees", dir, bin, append([]string{"fleet", "-n", strconv.Itoa(callees), "--first-user", strconv.Itoa(rateFirst),
+		"-s", "max_calls=12", "--scenario", calleeSc, "--duration", "5m", "--results", bRes},
 		common...)...)
 	defer fb.Stop()
 	// wait until every callee is registered (the summary line of a second)
@@ -290,10 +285,9 @@ func fleetStep(b *testing.B, k *Kamailio, bin string, rate int) rateStep {
 	aRes := filepath.Join(dir, "callers.jsonl")
 	rampA := time.Duration(float64(callers) / ramp * float64(time.Second))
 	dur := rampA + rateWindow + rateTalk + 2*time.Second
-	fa := Start(b, "fleet-callers", dir, bin, append([]string{"fleet", "-n", strconv.Itoa(callees),
-		"-s", "user_name1=9{user}", "-s", "user_pass1=9{user}-pw",
-		"--scenario", callerSc, "--duration", dur.String(), "--results", aRes,
-		"--shard", "0/" + strconv.Itoa(rateCallees)}, common...)...)
+	callerFirst, _ := strconv.Atoi("9" + strconv.Itoa(rateFirst)) // the users kamailio knows (above)
+	fa := Start(b, "fleet-callers", dir, bin, append([]string{"fleet", "-n", strconv.Itoa(callers), "--first-user", strconv.Itoa(callerFirst),
+		"--scenario", callerSc, "--duration", dur.String(), "--results", aRes}, common...)...)
 	// an overloaded fleet may take long to hang up and unregister: the
 	// step fails then, the benchmark goes on
 	if err := poll(dur+10*time.Second, func() (bool, error) { return fa.Exited(), nil }); err != nil {

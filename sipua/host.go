@@ -20,10 +20,11 @@ import (
 // A request goes to the UA whose identity the Request-URI's user names
 // (SetUsers: the phone's user_nameN): each UA's Contact is
 // sip:<user>@<host's address>, so a registrar's INVITE, a direct call to
-// sip:<user>@host:port and every in-dialog request carry it. A request for a user no UA has is answered 404 (481
-// for a CANCEL; an ACK is dropped). Responses find their transaction in
-// the shared stack, whoever sent the request. The SIP trace and the
-// ladder are the host's, for all its UAs.
+// sip:<user>@host:port and every in-dialog request carry it. A request
+// for a user no UA has is answered 404 (481 for a CANCEL or within a
+// dialog; an ACK is dropped). Responses find their transaction in the
+// shared stack, whoever sent the request. The SIP trace and the ladder
+// are the host's, for all its UAs (Host.SetRecorder).
 //
 // Close the UAs before their host: a UA's calls end over the host's port.
 type Host struct{ u *UA }
@@ -36,7 +37,7 @@ func NewHost(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	u.hosted = &hostTable{users: map[string]*UA{}}
+	u.hosted = &hostTable{users: map[string]*UA{}, byUA: map[*UA][]string{}}
 	return &Host{u: u}, nil
 }
 
@@ -66,6 +67,7 @@ func (h *Host) Users() int {
 type hostTable struct {
 	mu    sync.RWMutex
 	users map[string]*UA
+	byUA  map[*UA][]string // the users each UA asked for (drop needs no scan)
 }
 
 // startHosted is Start for a UA on a Host (u.mu held): the host's port
@@ -107,6 +109,7 @@ func (u *UA) SetUsers(users []string) {
 	for _, user := range users {
 		if user != "" {
 			t.users[user] = u
+			t.byUA[u] = append(t.byUA[u], user)
 		}
 	}
 }
@@ -118,13 +121,15 @@ func (t *hostTable) leave(u *UA) {
 	t.drop(u)
 }
 
-// drop removes u's users (t.mu held).
+// drop removes u's users (t.mu held); a user another UA took since is
+// that UA's.
 func (t *hostTable) drop(u *UA) {
-	for user, x := range t.users {
-		if x == u {
+	for _, user := range t.byUA[u] {
+		if t.users[user] == u {
 			delete(t.users, user)
 		}
 	}
+	delete(t.byUA, u)
 }
 
 // dispatch is the host's handler of method m: that of the UA the

@@ -54,7 +54,10 @@ func benchFleet(b *testing.B, sc *Scenario) *Fleet {
 
 // BenchmarkIdlePhones starts n phones in one process (no registrar: a
 // local identity is "registered" once its transport is up), lets them
-// idle, and reports heap and RSS per phone and the CPU they use idling.
+// idle, and reports heap and RSS per phone and the CPU they use idling,
+// over one minute: an idle phone wakes once a minute (its clock), all at
+// the same moment, so a shorter window would find either no wake or one
+// in a few seconds. About a minute per size.
 func BenchmarkIdlePhones(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
@@ -68,7 +71,7 @@ func BenchmarkIdlePhones(b *testing.B) {
 				time.Sleep(time.Second) // boot done
 				heap1, rss1 := heapInuse(), rssBytes()
 				cpu0, t0 := cpuTime(), time.Now()
-				time.Sleep(3 * time.Second)
+				time.Sleep(time.Minute)
 				cpu := float64(cpuTime()-cpu0) / float64(time.Since(t0))
 				b.ReportMetric(float64(heap1-heap0)/float64(n)/1024, "heap-kB/phone")
 				b.ReportMetric(float64(rss1-rss0)/float64(n)/1024, "rss-kB/phone")

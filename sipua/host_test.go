@@ -8,6 +8,21 @@ import (
 	"phonesim/firmware"
 )
 
+// startHost starts a shared port on 127.0.0.1, closed after the test (and
+// after its UAs: cleanups run last first).
+func startHost(t *testing.T) *Host {
+	t.Helper()
+	h, err := NewHost(Config{Listen: "127.0.0.1:0", UserAgent: "phonesim/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
 // hostedPhone starts a UA on h with one identity, user.
 func hostedPhone(t *testing.T, h *Host, name, user string) *phone {
 	t.Helper()
@@ -31,14 +46,7 @@ func hostedPhone(t *testing.T, h *Host, name, user string) *phone {
 // one port; a user no UA has gets 404; a closed UA's user is gone while
 // the port and the other UA go on.
 func TestHostSharesOnePort(t *testing.T) {
-	h, err := NewHost(Config{Listen: "127.0.0.1:0", UserAgent: "phonesim/test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	h := startHost(t)
 	_, port := h.Addr()
 	a := hostedPhone(t, h, "A", "alice")
 	b := hostedPhone(t, h, "B", "bob")
@@ -100,14 +108,7 @@ func TestHostedUANeedsStartedHost(t *testing.T) {
 // of two UAs claiming one user the later gets its requests; a UA closed
 // while SetUsers runs is not left routed.
 func TestHostUsersFollowSetUsers(t *testing.T) {
-	h, err := NewHost(Config{Listen: "127.0.0.1:0", UserAgent: "phonesim/test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	h := startHost(t)
 	a := hostedPhone(t, h, "A", "alice")
 	b := hostedPhone(t, h, "B", "bob")
 
@@ -145,14 +146,7 @@ func TestHostUsersFollowSetUsers(t *testing.T) {
 // TestHostInDialogRequestForNobody: a request within a dialog (To tag)
 // for a user nobody has gets 481, as RFC 3261 §12.2.2 wants, not 404.
 func TestHostInDialogRequestForNobody(t *testing.T) {
-	h, err := NewHost(Config{Listen: "127.0.0.1:0", UserAgent: "phonesim/test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	h := startHost(t)
 	_, port := h.Addr()
 	r := newRaw(t)
 	for _, tc := range []struct {

@@ -84,7 +84,7 @@ type Device struct {
 
 	mu         sync.Mutex
 	subs       map[chan webui.Notice]struct{}
-	taps       []chan<- firmware.Event // Tap
+	taps       []*tap // Tap, TapFunc; replaced, never changed, under mu
 	tapDropped atomic.Int64
 }
 
@@ -427,28 +427,42 @@ func (d *Device) refreshView() firmware.View {
 // is full the event is dropped and counted (Dropped). Call the func to
 // stop.
 func (d *Device) Tap(ch chan<- firmware.Event) func() {
+	return d.TapFunc(func(ev firmware.Event) {
+		select {
+		case ch <- ev:
+		default:
+			d.tapDropped.Add(1)
+		}
+	})
+}
+
+// TapFunc is Tap with a function the loop calls for each event: it must
+// return at once (no waiting, no Post: start a timer or a goroutine for
+// that). A fleet's callee follows its calls so, with no goroutine of its
+// own.
+func (d *Device) TapFunc(f func(firmware.Event)) func() {
+	t := &tap{f: f}
 	d.mu.Lock()
-	d.taps = append(d.taps, ch)
+	d.taps = append(d.taps, t)
 	d.mu.Unlock()
 	return func() {
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		d.taps = slices.DeleteFunc(d.taps, func(c chan<- firmware.Event) bool { return c == ch })
+		d.taps = slices.DeleteFunc(slices.Clone(d.taps), func(x *tap) bool { return x == t }) // tapEvent may be reading the old one
 	}
 }
+
+type tap struct{ f func(firmware.Event) }
 
 // Dropped is how many events a full Tap channel lost.
 func (d *Device) Dropped() int64 { return d.tapDropped.Load() }
 
 func (d *Device) tapEvent(ev firmware.Event) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, ch := range d.taps {
-		select {
-		case ch <- ev:
-		default:
-			d.tapDropped.Add(1)
-		}
+	taps := d.taps
+	d.mu.Unlock()
+	for _, t := range taps {
+		t.f(ev)
 	}
 }
 

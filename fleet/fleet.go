@@ -94,6 +94,9 @@ type Phone struct {
 	MAC   string
 	Dev   *device.Device
 	uri   string // how others reach it
+	// reg: its first identity is registered, as last seen (registered)
+	// or told (its actor's Registered and RegistrationFailed events).
+	reg atomic.Bool
 }
 
 // Fleet is a running fleet.
@@ -304,13 +307,19 @@ func (f *Fleet) start(ctx context.Context, i int) (*Phone, error) {
 	return p, nil
 }
 
-// registered counts the phones whose first identity is registered.
+// registered counts the phones whose first identity is registered. Only
+// a phone not known to be registered is looked at (its View): a second's
+// count of 10 000 idle phones costs next to nothing. A registration that
+// fails later is told by the phone's actor.
 func (f *Fleet) registered() (phones, reg int) {
 	f.mu.Lock()
 	ps := f.phones
 	f.mu.Unlock()
 	for _, p := range ps {
-		if p.Dev.View().Identity.Registered {
+		if !p.reg.Load() && p.Dev.View().Identity.Registered {
+			p.reg.Store(true)
+		}
+		if p.reg.Load() {
 			reg++
 		}
 	}
@@ -384,16 +393,17 @@ func (f *Fleet) target(p *Phone) (uri, user string) {
 	return "", ""
 }
 
-// act runs the scenario for one phone until ctx ends.
+// act runs the scenario for one phone until ctx ends: a caller on a
+// goroutine of its own, a callee (which only answers) without one.
 func (f *Fleet) act(ctx context.Context, p *Phone, caller bool) {
 	defer f.wg.Done()
+	if !caller {
+		f.answer(ctx, p)
+		return
+	}
 	a := newActor(ctx, f, p)
 	defer a.stop()
 	sc := f.cfg.Scenario
-	if !caller {
-		a.wait(time.Time{}, nil)
-		return
-	}
 	// callers start at a random point of their period, so calls spread out
 	next := time.Now().Add(time.Duration(rand.Int64N(int64(sc.Every))))
 	for ctx.Err() == nil {
@@ -464,6 +474,55 @@ func (a *actor) wait(deadline time.Time, done func() bool) bool {
 	}
 }
 
+// answer makes p a callee: it answers each call after the scenario's
+// delay (at once: user_auto_connect1) and keeps its registration state,
+// from its events, on the phone's loop. A fleet of idle callees then has
+// no goroutine of the fleet's per phone.
+func (f *Fleet) answer(ctx context.Context, p *Phone) {
+	sc := f.cfg.Scenario
+	type answerAt struct {
+		t  *time.Timer
+		at time.Time
+	}
+	pending := map[firmware.CallID]answerAt{} // calls to answer; only the loop touches it
+	forget := func(id firmware.CallID) {
+		if p, ok := pending[id]; ok {
+			p.t.Stop()
+			delete(pending, id)
+		}
+	}
+	stop := p.Dev.TapFunc(func(ev firmware.Event) {
+		switch e := ev.(type) {
+		case firmware.Registered:
+			if e.Identity == 1 {
+				p.reg.Store(true)
+			}
+		case firmware.RegistrationFailed:
+			if e.Identity == 1 {
+				p.reg.Store(false)
+			}
+		case firmware.CallOffered:
+			if sc.AnswerNever || sc.AnswerAfter <= 0 || ctx.Err() != nil {
+				break // at once: user_auto_connect1 answers
+			}
+			now := time.Now()
+			for id, a := range pending { // answered already (the timer ran)
+				if now.After(a.at) {
+					delete(pending, id)
+				}
+			}
+			pending[e.Call] = answerAt{at: now.Add(sc.AnswerAfter), t: time.AfterFunc(sc.AnswerAfter, func() {
+				_ = p.Dev.Post(firmware.KeyPressed{Key: keypad.Enter}) // off the loop: Post waits for it
+			})}
+		case firmware.CallCanceled:
+			forget(e.Call)
+		case firmware.CallEnded:
+			forget(e.Call)
+		}
+	})
+	context.AfterFunc(ctx, stop)
+}
+
 // tapDepth is an actor's event queue: a phone in a scenario has a few
 // events per call; a full queue drops (device.Dropped counts them).
 const tapDepth = 64
@@ -478,6 +537,14 @@ func newActor(ctx context.Context, f *Fleet, p *Phone) *actor {
 func (a *actor) event(ev firmware.Event) {
 	sc := a.f.cfg.Scenario
 	switch e := ev.(type) {
+	case firmware.Registered:
+		if e.Identity == 1 {
+			a.p.reg.Store(true)
+		}
+	case firmware.RegistrationFailed:
+		if e.Identity == 1 {
+			a.p.reg.Store(false)
+		}
 	case firmware.CallOffered:
 		if !sc.AnswerNever && sc.AnswerAfter > 0 {
 			a.answers[e.Call] = time.Now().Add(sc.AnswerAfter)

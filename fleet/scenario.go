@@ -20,18 +20,18 @@ import (
 //	talk 3s                  then talks 3s and hangs up
 //	timeout 30s              a call not answered by then is given up (default 30s)
 type Scenario struct {
-	Callers     int           // percent of the phones that call, 0-100
-	Target      string        // "random", a number, or a sip: URI; "" = nobody calls
+	Callers int    // percent of the phones that call, 0-100
+	Target  string // "random", a number, or a sip: URI; "" = nobody calls
 	// RangeLo..RangeHi (RangeHi > 0): "random" picks a number of this
 	// range, phones of any fleet registered at the same PBX.
 	RangeLo, RangeHi int
-	Every       time.Duration // one call per caller per Every
-	AnswerAfter time.Duration // delay before a callee answers
-	AnswerNever bool
-	DTMF        string
-	Hold        time.Duration
-	Talk        time.Duration
-	Timeout     time.Duration
+	Every            time.Duration // one call per caller per Every
+	AnswerAfter      time.Duration // delay before a callee answers
+	AnswerNever      bool
+	DTMF             string
+	Hold             time.Duration
+	Talk             time.Duration
+	Timeout          time.Duration
 }
 
 // DefaultScenario is an idle fleet: nobody calls, callees answer at once.

@@ -95,8 +95,25 @@ type Phone struct {
 	Dev   *device.Device
 	uri   string // how others reach it
 	// reg: its first identity is registered, as last seen (registered)
-	// or told (its actor's Registered and RegistrationFailed events).
+	// or told (its actor's Registered and RegistrationFailed events);
+	// change it with setRegistered, which keeps the fleet's count.
 	reg atomic.Bool
+	f   *Fleet
+}
+
+// setRegistered records p's registration state and counts the change.
+func (p *Phone) setRegistered(on bool) {
+	if p.reg.Swap(on) == on {
+		return
+	}
+	if on {
+		p.f.nreg.Add(1)
+		return
+	}
+	p.f.nreg.Add(-1)
+	p.f.mu.Lock()
+	p.f.unknown = append(p.f.unknown, p) // registered() looks again
+	p.f.mu.Unlock()
 }
 
 // Fleet is a running fleet.
@@ -109,6 +126,8 @@ type Fleet struct {
 	callees []*Phone
 	started atomic.Int64
 	wg      sync.WaitGroup
+	nreg    atomic.Int64 // phones whose first identity is registered
+	unknown []*Phone     // phones not known registered: registered() looks at them (under mu)
 }
 
 // Run starts the fleet and runs it until ctx ends or Duration passes.
@@ -251,6 +270,7 @@ func (f *Fleet) startAll(ctx context.Context, lo, hi int) error {
 		}
 		f.mu.Lock()
 		f.phones = append(f.phones, p)
+		f.unknown = append(f.unknown, p)
 		if i-lo >= ncallers || f.cfg.Scenario.Callers == 100 {
 			f.callees = append(f.callees, p)
 		}
@@ -298,7 +318,7 @@ func (f *Fleet) start(ctx context.Context, i int) (*Phone, error) {
 		return nil, err
 	}
 	ip, port := d.SIPAddr()
-	p := &Phone{Index: i, User: user, MAC: mac, Dev: d}
+	p := &Phone{Index: i, User: user, MAC: mac, Dev: d, f: f}
 	if f.cfg.Registrar {
 		p.uri = user
 	} else {
@@ -308,22 +328,33 @@ func (f *Fleet) start(ctx context.Context, i int) (*Phone, error) {
 }
 
 // registered counts the phones whose first identity is registered. Only
-// a phone not known to be registered is looked at (its View): a second's
-// count of 10 000 idle phones costs next to nothing. A registration that
-// fails later is told by the phone's actor.
+// the phones not known to be registered are looked at (their View), once
+// a second; the others are counted as their state changes (a registration
+// that fails later is told by the phone's events), so a second's count of
+// 10 000 idle phones touches none of them.
 func (f *Fleet) registered() (phones, reg int) {
 	f.mu.Lock()
-	ps := f.phones
+	look := f.unknown
+	f.unknown = nil
+	phones = len(f.phones)
 	f.mu.Unlock()
-	for _, p := range ps {
-		if !p.reg.Load() && p.Dev.View().Identity.Registered {
-			p.reg.Store(true)
-		}
+	var still []*Phone
+	for _, p := range look {
 		if p.reg.Load() {
-			reg++
+			continue
+		}
+		if p.Dev.View().Identity.Registered {
+			p.setRegistered(true)
+		} else {
+			still = append(still, p)
 		}
 	}
-	return len(ps), reg
+	if len(still) > 0 {
+		f.mu.Lock()
+		f.unknown = append(f.unknown, still...)
+		f.mu.Unlock()
+	}
+	return phones, int(f.nreg.Load())
 }
 
 // report writes the summary line and the progress line once a second.
@@ -334,8 +365,10 @@ func (f *Fleet) report(ctx context.Context, want int) {
 	line := func(now time.Time) {
 		n, reg := f.registered()
 		f.rec.Tick(now, n, reg)
-		if rel.due(now, f.rec.Totals().Attempted, f.rec.InProgress()) {
-			release() // release.go: quiet after calls
+		// release.go: quiet after calls, or after the phones started
+		// (registering: digest challenges, transactions kept 32 s)
+		if rel.due(now, f.rec.Totals().Attempted+int(f.started.Load()), f.rec.InProgress()) {
+			release()
 		}
 		if f.cfg.Progress != nil {
 			fmt.Fprintf(f.cfg.Progress, "\r%s   ", Progress(n, reg, f.rec.Totals()))
@@ -495,11 +528,11 @@ func (f *Fleet) answer(ctx context.Context, p *Phone) {
 		switch e := ev.(type) {
 		case firmware.Registered:
 			if e.Identity == 1 {
-				p.reg.Store(true)
+				p.setRegistered(true)
 			}
 		case firmware.RegistrationFailed:
 			if e.Identity == 1 {
-				p.reg.Store(false)
+				p.setRegistered(false)
 			}
 		case firmware.CallOffered:
 			if sc.AnswerNever || sc.AnswerAfter <= 0 || ctx.Err() != nil {
@@ -539,11 +572,11 @@ func (a *actor) event(ev firmware.Event) {
 	switch e := ev.(type) {
 	case firmware.Registered:
 		if e.Identity == 1 {
-			a.p.reg.Store(true)
+			a.p.setRegistered(true)
 		}
 	case firmware.RegistrationFailed:
 		if e.Identity == 1 {
-			a.p.reg.Store(false)
+			a.p.setRegistered(false)
 		}
 	case firmware.CallOffered:
 		if !sc.AnswerNever && sc.AnswerAfter > 0 {

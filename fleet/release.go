@@ -15,7 +15,8 @@ import (
 // 3261's Timers J and L want).
 var releaseAfter = []time.Duration{3 * time.Second, 64*sip.T1 + 3*time.Second}
 
-// releaser gives memory back once the fleet has gone quiet after calls.
+// releaser gives memory back once the fleet has gone quiet after calls
+// (or after its phones started and registered: report counts both).
 // The Go runtime collects garbage only as the program allocates (and
 // every two minutes), and returns freed pages slowly: an idle fleet held
 // a burst's memory long after it (BenchmarkBurstMemory: 100 MiB of heap

@@ -395,13 +395,19 @@ func (f *Fleet) target(p *Phone) (uri, user string) {
 	if t != "random" {
 		return t, t
 	}
-	if sc.RangeHi > 0 { // any number of the range but our own
-		for range 8 {
-			if u := strconv.Itoa(sc.RangeLo + rand.IntN(sc.RangeHi-sc.RangeLo+1)); u != p.User {
-				return u, u
+	if sc.RangeHi > 0 { // any number of the range but our own, evenly
+		n := sc.RangeHi - sc.RangeLo + 1 // at least 2 (the parser)
+		own, err := strconv.Atoi(p.User)
+		if err == nil && own >= sc.RangeLo && own <= sc.RangeHi && strconv.Itoa(own) == p.User {
+			r := sc.RangeLo + rand.IntN(n-1)
+			if r >= own {
+				r++
 			}
+			u := strconv.Itoa(r)
+			return u, u
 		}
-		return "", ""
+		u := strconv.Itoa(sc.RangeLo + rand.IntN(n))
+		return u, u
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -144,9 +144,9 @@ func (p *Phone) resubscribe() {
 	p.syncSubscriptions(0)
 }
 
-// wantedSubs is what the settings ask for now, by ID: the blf keys
-// through the watching identity and each identity's mailbox, for
-// identities that are registered.
+// wantedSubs is what the settings ask for now, by ID: each blf key
+// through its identity (fkey_context, else the watching one) and each
+// identity's mailbox, for identities that are registered.
 func (p *Phone) wantedSubs() map[string]Subscribe {
 	want := map[string]Subscribe{}
 	registered := func(i int) bool {
@@ -154,34 +154,32 @@ func (p *Phone) wantedSubs() map[string]Subscribe {
 	}
 	bad := map[string]string{}
 	watcher := p.blfIdentity()
-	{
-		for k := range p.keys {
-			if p.keys[k].kind != "blf" {
-				continue
-			}
-			i := watcher // the key's fkey_context, else the first identity with a registrar
-			if p.keys[k].context > 0 {
-				i = p.keys[k].context
-			}
-			if !registered(i) {
-				continue
-			}
-			uri, _ := blfArg(p.keys[k].arg)
-			if uri == "" {
-				continue
-			}
-			id := "blf" + strconv.Itoa(k)
-			target := p.targetURI(uri, i)
-			if err := CheckSIPURI(target); err != nil {
-				bad[id] = uri
-				if p.sub.bad[id] != uri { // said once per key and value
-					p.logf(Warning, "blf key "+strconv.Itoa(k+1)+": invalid target "+quoteShort(uri)+": "+err.Error())
-				}
-				continue
-			}
-			want[id] = Subscribe{ID: id, Identity: i, Event: "dialog",
-				Accept: "application/dialog-info+xml", Target: target}
+	for k := range p.keys {
+		if p.keys[k].kind != "blf" {
+			continue
 		}
+		i := watcher // the key's fkey_context, else the first identity with a registrar
+		if p.keys[k].context > 0 {
+			i = p.keys[k].context
+		}
+		if !registered(i) {
+			continue
+		}
+		uri, _ := blfArg(p.keys[k].arg)
+		if uri == "" {
+			continue
+		}
+		id := "blf" + strconv.Itoa(k)
+		target := p.targetURI(uri, i)
+		if err := CheckSIPURI(target); err != nil {
+			bad[id] = uri
+			if p.sub.bad[id] != uri { // said once per key and value
+				p.logf(Warning, "blf key "+strconv.Itoa(k+1)+": invalid target "+quoteShort(uri)+": "+err.Error())
+			}
+			continue
+		}
+		want[id] = Subscribe{ID: id, Identity: i, Event: "dialog",
+			Accept: "application/dialog-info+xml", Target: target}
 	}
 	p.sub.bad = bad
 	for i := 1; i < len(p.regs); i++ {

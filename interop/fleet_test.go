@@ -35,9 +35,13 @@ func writeScenario(t *testing.T, text string) string {
 	return p
 }
 
+// fleetArgs: max_calls=12, because random callers now and then meet at
+// one callee, and with snom's 4 appearances the fifth call is answered
+// 486 (about one call in a thousand, seen in CI): the busy rule is not
+// what these tests are about.
 func fleetArgs(k *Kamailio, n, first int, scenario, results, shard string, d time.Duration) []string {
 	return []string{"fleet", "-n", strconv.Itoa(n), "--first-user", strconv.Itoa(first), "--ramp", "50",
-		"-s", "user_host1=" + k.Addr, "-s", "user_pass1={user}-pw",
+		"-s", "user_host1=" + k.Addr, "-s", "user_pass1={user}-pw", "-s", "max_calls=12",
 		"--scenario", scenario, "--duration", d.String(), "--results", results, "--shard", shard, "--quiet"}
 }
 

@@ -267,8 +267,8 @@ func (p *Phone) trustedSource(source string, identity int) bool {
 	return false
 }
 
-// portOnly returns the port of "host:port" or a SIP URI, "" when none.
-func portOnly(s string) string {
+// hostPortPart is the "host[:port]" of "host:port" or a SIP URI.
+func hostPortPart(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "sip:"), "sips:")
 	if i := strings.IndexByte(s, '@'); i >= 0 {
@@ -277,7 +277,12 @@ func portOnly(s string) string {
 	if i := strings.IndexAny(s, ";>"); i >= 0 {
 		s = s[:i]
 	}
-	if _, p, ok := splitHostPort(s); ok {
+	return s
+}
+
+// portOnly returns the port of "host:port" or a SIP URI, "" when none.
+func portOnly(s string) string {
+	if _, p, ok := splitHostPort(hostPortPart(s)); ok {
 		return p
 	}
 	return ""
@@ -303,14 +308,7 @@ func splitHostPort(s string) (host, port string, ok bool) {
 // hostOnly returns the host of "host", "host:port", "[v6]:port" or a SIP
 // URI's host part.
 func hostOnly(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "sip:"), "sips:")
-	if i := strings.IndexByte(s, '@'); i >= 0 {
-		s = s[i+1:]
-	}
-	if i := strings.IndexAny(s, ";>"); i >= 0 {
-		s = s[:i]
-	}
+	s = hostPortPart(s)
 	if h, _, ok := splitHostPort(s); ok {
 		return h
 	}

@@ -683,6 +683,14 @@ func (p *Phone) transfer(number string) {
 	p.render()
 }
 
+// transferFailed says a transfer of c (blind or attended) was refused or
+// failed; the calls stay as they were.
+func (p *Phone) transferFailed(c *call, status int, reason string) {
+	p.logf(Warning, "transfer of "+displayOf(c.remote)+" failed: "+strconv.Itoa(status)+" "+reason)
+	p.say("Transfer failed")
+	p.render()
+}
+
 // transferred is the outcome of a blind transfer: the transfer URLs fire
 // when the transferee took it, as on snom; a refusal is logged and the
 // call goes on.
@@ -692,9 +700,7 @@ func (p *Phone) transferred(e CallTransferred) {
 		return
 	}
 	if !e.OK {
-		p.logf(Warning, "transfer of "+displayOf(c.remote)+" failed: "+strconv.Itoa(e.Status)+" "+e.Reason)
-		p.say("Transfer failed")
-		p.render()
+		p.transferFailed(c, e.Status, e.Reason)
 		return
 	}
 	p.logf(Info, "transferred "+displayOf(c.remote)+" to "+e.Target)

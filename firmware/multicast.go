@@ -1,6 +1,7 @@
 package firmware
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -196,7 +197,7 @@ func (p *Phone) multicastConfigure() {
 		return
 	}
 	groups, notes := readMulticastGroups(p.s)
-	if sameGroups(groups, p.page.groups) {
+	if slices.Equal(groups, p.page.groups) {
 		return
 	}
 	for _, n := range notes {
@@ -222,18 +223,6 @@ func (p *Phone) multicastConfigure() {
 	}
 	p.page.live = live
 	p.pageChoose("")
-}
-
-func sameGroups(a, b []MulticastGroup) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (p *Phone) pageGroup(addr string) (MulticastGroup, bool) {

@@ -96,9 +96,7 @@ func (p *Phone) attendedTransferDone(e AttendedTransferDone) {
 		return
 	}
 	if !e.OK {
-		p.logf(Warning, "transfer of "+displayOf(held.remote)+" failed: "+strconv.Itoa(e.Status)+" "+e.Reason)
-		p.say("Transfer failed")
-		p.render()
+		p.transferFailed(held, e.Status, e.Reason)
 		return
 	}
 	to := ""

@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/emiago/sipgo/sip"
+	"phonesim/sipua"
 )
 
 // releaseAfter is when, in a quiet spell after calls, the fleet hands the
@@ -13,7 +13,7 @@ import (
 // held), and once sipgo has let go of their last transactions (a
 // completed transaction absorbs retransmissions for 64·T1, 32 s, as RFC
 // 3261's Timers J and L want).
-var releaseAfter = []time.Duration{3 * time.Second, 64*sip.T1 + 3*time.Second}
+var releaseAfter = []time.Duration{3 * time.Second, sipua.TransactionLinger() + 3*time.Second}
 
 // releaser gives memory back once the fleet has gone quiet after calls
 // (or after its phones started and registered: report counts both).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -28,6 +29,12 @@ import (
 //
 // Close the UAs before their host: a UA's calls end over the host's port.
 type Host struct{ u *UA }
+
+// TransactionLinger is how long the SIP stack keeps a completed
+// transaction, to absorb retransmissions (RFC 3261 Timers J and L, 64·T1):
+// a call's memory is free only that long after it ended.
+// It is read when used: sip.T1 is sipgo's to set.
+func TransactionLinger() time.Duration { return 64 * sip.T1 }
 
 // NewHost makes a shared port; Listen, UserAgent, Logf and the TCP limits
 // of cfg are used (Host is not).

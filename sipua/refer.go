@@ -77,14 +77,7 @@ func (c *call) attendedTransfer(e firmware.AttendedTransfer) {
 		fail(0, "consultation call not connected")
 		return
 	}
-	req := c.dlg.request(sip.REFER, 0)
-	req.AppendHeader(c.contact())
-	req.AppendHeader(sip.NewHeader("Refer-To", "<"+target+"?Replaces="+escapeHeaderValue(repl)+">"))
-	req.AppendHeader(&sip.ReferredByHeader{Address: *c.dlg.local.Clone()})
-	req.AppendHeader(sip.NewHeader("User-Agent", c.u.cfg.UserAgent))
-	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-	defer cancel()
-	tx, err := c.u.client.TransactionRequest(ctx, req, c.u.reqOpts()...)
+	tx, err := c.sendRefer(sip.NewHeader("Refer-To", "<"+target+"?Replaces="+escapeHeaderValue(repl)+">"))
 	if err != nil {
 		c.logf(firmware.Warning, "transfer: %v", err)
 		fail(0, "transport error")
@@ -294,4 +287,17 @@ func (c *call) xferOnBye() {
 	c.xfer = nil
 	c.logf(firmware.Info, "attended transfer: the transferee hung up, taken as done")
 	c.emit(firmware.AttendedTransferDone{Call: c.id, Consult: x.consult, OK: true, Status: 200, Reason: "transferee hung up"})
+}
+
+// sendRefer sends a REFER in the call's dialog with referTo (blind or
+// with Replaces) and Referred-By; its answers come on the transaction.
+func (c *call) sendRefer(referTo sip.Header) (sip.ClientTransaction, error) {
+	req := c.dlg.request(sip.REFER, 0)
+	req.AppendHeader(c.contact())
+	req.AppendHeader(referTo)
+	req.AppendHeader(&sip.ReferredByHeader{Address: *c.dlg.local.Clone()})
+	req.AppendHeader(sip.NewHeader("User-Agent", c.u.cfg.UserAgent))
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	return c.u.client.TransactionRequest(ctx, req, c.u.reqOpts()...)
 }

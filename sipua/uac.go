@@ -565,14 +565,7 @@ func (c *call) transfer(target string) {
 		refused("bad target")
 		return
 	}
-	req := c.dlg.request(sip.REFER, 0)
-	req.AppendHeader(c.contact())
-	req.AppendHeader(&sip.ReferToHeader{Address: to})
-	req.AppendHeader(&sip.ReferredByHeader{Address: *c.dlg.local.Clone()})
-	req.AppendHeader(sip.NewHeader("User-Agent", c.u.cfg.UserAgent))
-	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-	defer cancel()
-	tx, err := c.u.client.TransactionRequest(ctx, req, c.u.reqOpts()...)
+	tx, err := c.sendRefer(&sip.ReferToHeader{Address: to})
 	if err != nil {
 		c.logf(firmware.Warning, "transfer: %v", err)
 		refused("transport error")

@@ -416,14 +416,33 @@ func (c *call) shutdown() {
 	case calling:
 		reply = c.shutdownCalling(grace.C)
 	}
-	if reply != nil {
+	for reply != nil {
 		select {
 		case <-reply:
+			reply = nil
+		case r := <-c.requests:
+			c.onClosingRequest(r)
+			close(r.handled)
 		case <-grace.C:
 			c.logf(firmware.Notice, "closing without an answer to our BYE or CANCEL")
+			reply = nil
 		}
 	}
 	c.state = ended
+}
+
+// onClosingRequest answers a request that reaches a call closing with
+// the UA. A BYE crossing ours (both ends closing at once) gets 200: the
+// dialog ends either way, and the other side must not wait out its
+// retransmissions for a 481. Anything else gets 481: the dialog is gone.
+func (c *call) onClosingRequest(r *inRequest) {
+	switch {
+	case r.req.IsAck():
+	case r.req.Method == sip.BYE && c.matches(r.req):
+		c.reply(r, 200, "OK", nil)
+	default:
+		c.reply(r, 481, "Call/Transaction Does Not Exist", nil)
+	}
 }
 
 // shutdownCalling cancels our pending INVITE and waits for its final
@@ -455,6 +474,9 @@ func (c *call) shutdownCalling(grace <-chan time.Time) <-chan struct{} {
 			}
 		case <-c.outTx.Done():
 			c.outOpen = false
+		case r := <-c.requests:
+			c.onClosingRequest(r)
+			close(r.handled)
 		case <-grace:
 			return nil
 		}

@@ -49,6 +49,40 @@ func TestCloseWaitsForTheAnswers(t *testing.T) {
 		}
 	})
 
+	// Both ends closing at once (a fleet stopping, with both phones of a
+	// call in it) cross BYEs: each must answer the other's BYE while it
+	// waits for the answer to its own, or both wait out shutdownGrace
+	// and the BYEs end in retransmissions and 481s.
+	t.Run("confirmed: crossing BYE answered", func(t *testing.T) {
+		a := dialogPhone(t, "A", MediaTone, nil)
+		r := newRaw(t)
+		a.ua.Do(firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port)})
+		expectOnly[firmware.CallSent](a)
+		inv := r.request(sip.INVITE)
+		r.send(response(inv, 200, "OK", "uas1", []string{fmt.Sprintf("Contact: <sip:uas@127.0.0.1:%d>", r.port)}, sdpAnswer))
+		expectOnly[firmware.CallAnswered](a)
+		r.request(sip.ACK)
+
+		took := closeAsync(a)
+		bye := r.request(sip.BYE)
+		// our own BYE, in the dialog (From and To swapped, tags kept)
+		r.send(fmt.Sprintf("BYE %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-cross\r\nMax-Forwards: 70\r\n"+
+			"From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
+			bye.From().Address.String(), r.port, bye.To().Value(), bye.From().Value(), bye.CallID().Value()))
+		start := time.Now()
+		res := r.final()
+		if res.StatusCode != 200 || res.CSeq().MethodName != sip.BYE {
+			t.Fatalf("crossing BYE answered %d %s", res.StatusCode, res.CSeq().MethodName)
+		}
+		if d := time.Since(start); d > shutdownGrace/2 {
+			t.Errorf("crossing BYE answered after %v", d)
+		}
+		r.send(response(bye, 200, "OK", "", nil, ""))
+		if d := <-took; d > shutdownGrace {
+			t.Errorf("Close took %v", d)
+		}
+	})
+
 	t.Run("calling: CANCEL", func(t *testing.T) {
 		a := dialogPhone(t, "A", MediaTone, nil)
 		r := newRaw(t)

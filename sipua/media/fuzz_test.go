@@ -35,7 +35,7 @@ func FuzzRTPPacket(f *testing.F) {
 	f.Add([]byte{0x80, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0, 42, 0xff, 0xff})
 	f.Add([]byte{0x80, 101, 0, 1, 0, 0, 0, 160, 0, 0, 0, 42, 5, 0x8a, 0, 160})
 	f.Add([]byte{0xbf, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0})
-	s := &Session{mode: Silence}
+	s := &Session{mode: Silence, buf: new(buffers)}
 	s.params = Params{PayloadType: PayloadPCMU, DTMFType: 101}
 	s.codec = PCMU
 	from := netip.MustParseAddrPort("127.0.0.1:4000")

@@ -153,14 +153,24 @@ type Session struct {
 	haveRemote  bool
 	rtt         time.Duration
 
-	sendPCM, playPCM [FrameSamples]int16
-	payload          [2 * FrameSamples]byte
-	pkt              [1500]byte
-	rtcpBuf          []byte
+	buf     *buffers // from bufferPool, back to it when Close is done
+	rtcpBuf []byte
 
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
+
+// buffers is a session's fixed scratch space. It is pooled: a fleet opens
+// and closes sessions by the hundred a second, and each would otherwise
+// allocate these 5 kB anew.
+type buffers struct {
+	sendPCM, playPCM [FrameSamples]int16
+	payload          [2 * FrameSamples]byte
+	pkt              [1500]byte
+	rtpIn, rtcpIn    [1500]byte // the readers'
+}
+
+var bufferPool = sync.Pool{New: func() any { return new(buffers) }}
 
 // Listen binds a session's sockets on ip: RTP on an even port the OS
 // picks and RTCP on the next, so the port can go into SDP before the
@@ -185,6 +195,7 @@ func Listen(ip string) (*Session, error) {
 		cname:     "phonesim-" + hex.EncodeToString(b[10:14]),
 		rtcpEvery: RTCPInterval,
 		stop:      make(chan struct{}),
+		buf:       bufferPool.Get().(*buffers),
 	}, nil
 }
 
@@ -458,6 +469,13 @@ func (s *Session) Close() error {
 	if started && onClose != nil {
 		onClose(s.Stats())
 	}
+	// Nothing touches the buffers now: the readers are gone, and tick and
+	// the senders check closed under the lock.
+	s.mu.Lock()
+	buf := s.buf
+	s.buf = nil
+	s.mu.Unlock()
+	bufferPool.Put(buf)
 	return err
 }
 
@@ -471,7 +489,7 @@ func (s *Session) tick(deadline time.Time, skipped int) (sentAt time.Time, sent 
 		s.mu.Unlock()
 		return time.Time{}, false
 	}
-	sendPCM := s.sendPCM[:]
+	sendPCM := s.buf.sendPCM[:]
 	clear(sendPCM)
 	if s.mode == Echo {
 		n := copy(sendPCM, s.echoed)
@@ -518,7 +536,7 @@ func (s *Session) sendFrameLocked(ts uint32, pcm []int16) (time.Time, bool) {
 	if !s.muted {
 		s.source.Read(pcm)
 	}
-	payload := s.codec.Encode(s.payload[:0], pcm)
+	payload := s.codec.Encode(s.buf.payload[:0], pcm)
 	return s.writeLocked(s.codec.PayloadType, false, ts, payload, s.remote)
 }
 
@@ -532,15 +550,15 @@ func (s *Session) writeLocked(pt uint8, marker bool, ts uint32, payload []byte, 
 		SSRC:           s.ssrc,
 	}
 	s.seq++
-	n, err := h.MarshalTo(s.pkt[:])
-	if err != nil || n+len(payload) > len(s.pkt) {
+	n, err := h.MarshalTo(s.buf.pkt[:])
+	if err != nil || n+len(payload) > len(s.buf.pkt) {
 		return time.Time{}, false
 	}
-	n += copy(s.pkt[n:], payload)
-	if _, err := s.conn.WriteToUDPAddrPort(s.pkt[:n], to); err != nil {
+	n += copy(s.buf.pkt[n:], payload)
+	if _, err := s.conn.WriteToUDPAddrPort(s.buf.pkt[:n], to); err != nil {
 		return time.Time{}, false
 	}
-	trace.RTP(trace.Sent, s.Port(), to, s.pkt[:n]) // --pcap: free when nothing records
+	trace.RTP(trace.Sent, s.Port(), to, s.buf.pkt[:n]) // --pcap: free when nothing records
 	s.sent.Add(1)
 	s.sentBytes.Add(uint64(len(payload)))
 	return time.Now(), true
@@ -549,7 +567,7 @@ func (s *Session) writeLocked(pt uint8, marker bool, ts uint32, payload []byte, 
 // playLocked takes the next 20 ms out of the jitter buffer, decoded,
 // with the local tone mixed in.
 func (s *Session) playLocked(now time.Time) []int16 {
-	out := s.playPCM[:]
+	out := s.buf.playPCM[:]
 	for tries := 0; len(s.pcmq) < FrameSamples && tries < 4; tries++ {
 		e, r := s.jb.pop(now)
 		if r == popBuffering || r == popUnderrun {
@@ -577,9 +595,8 @@ func (s *Session) playLocked(now time.Time) []int16 {
 
 // readLoop reads datagrams from conn (the RTP or the RTCP socket, whose
 // port is port) and hands each to handle, until the session stops.
-func (s *Session) readLoop(conn *net.UDPConn, port int, handle func(b []byte, from netip.AddrPort)) {
+func (s *Session) readLoop(conn *net.UDPConn, port int, buf []byte, handle func(b []byte, from netip.AddrPort)) {
 	defer s.wg.Done()
-	buf := make([]byte, 1500)
 	for {
 		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -599,7 +616,7 @@ func (s *Session) readLoop(conn *net.UDPConn, port int, handle func(b []byte, fr
 }
 
 func (s *Session) receive() {
-	s.readLoop(s.conn, s.Port(), func(b []byte, from netip.AddrPort) { s.handlePacket(b, from, time.Now()) })
+	s.readLoop(s.conn, s.Port(), s.buf.rtpIn[:], func(b []byte, from netip.AddrPort) { s.handlePacket(b, from, time.Now()) })
 }
 
 // handlePacket checks one datagram and acts on it. pion/rtp does not
@@ -692,7 +709,7 @@ func (s *Session) echoLocked(p rtp.Packet, to netip.AddrPort) {
 	payload := p.Payload
 	c, _ := CodecByType(p.PayloadType)
 	if s.muted {
-		payload = c.Encode(s.payload[:0], zeroFrame[:min(len(payload), FrameSamples)])
+		payload = c.Encode(s.buf.payload[:0], zeroFrame[:min(len(payload), FrameSamples)])
 	}
 	if len(s.echoed) < 3*FrameSamples {
 		s.echoed = c.Decode(s.echoed, payload)
@@ -773,7 +790,7 @@ func (s *Session) sendRTCPLocked(now time.Time, bye bool) {
 }
 
 func (s *Session) receiveRTCP() {
-	s.readLoop(s.rtcpConn, s.Port()+1, func(b []byte, from netip.AddrPort) { s.handleRTCP(b, from.Addr().Unmap(), time.Now()) })
+	s.readLoop(s.rtcpConn, s.Port()+1, s.buf.rtcpIn[:], func(b []byte, from netip.AddrPort) { s.handleRTCP(b, from.Addr().Unmap(), time.Now()) })
 }
 
 // handleRTCP takes a compound packet from the peer: only from the IP

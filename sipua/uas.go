@@ -90,11 +90,12 @@ func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 	c := newCall(u, id, true, callID.Value())
 	// Our To tag goes on the request sipgo keeps too: it builds the 487 to
-	// a CANCEL from it, and every response must carry the same tag.
+	// a CANCEL from it, and every response must carry the same tag. The
+	// call keeps that request, not a copy: from here on nothing writes to
+	// it, and sipgo only reads it.
 	localTag := randomHex(8)
 	req.To().Params.Add("tag", localTag)
-	inv := req.Clone()
-	c.invite, c.inviteTx, c.offer, c.state = inv, tx, offer, offered
+	c.invite, c.inviteTx, c.offer, c.state = req, tx, offer, offered
 	c.dlg = dialog{
 		callID:       callID.Value(),
 		localTag:     localTag,

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -81,25 +82,70 @@ func TestFleetKamailio(t *testing.T) {
 
 // TestFleetShards runs a fleet as 3 shards in separate processes against
 // one kamailio (calls cross the shards through it) and merges their
-// results with "phonesim fleet report".
+// results with "phonesim fleet report". Where it can (root, tap devices),
+// each shard runs in a network namespace of its own, like a pod, with
+// kamailio in a hub namespace (netns_linux.go); elsewhere the shards
+// share this machine's network, and the test says so.
 func TestFleetShards(t *testing.T) {
-	const n, first = 30, 2200
-	k := startFleetKamailio(t, first, n)
+	const n, first, shards = 30, 2200, 3
+	pn, err := NewPodNet(t, shards)
+	if err != nil {
+		t.Logf("no network namespace per shard, the shards share this machine's network: %v", err)
+		pn = nil
+	}
+	var k *Kamailio
+	if pn != nil {
+		users := make([]string, n)
+		for i := range users {
+			users[i] = strconv.Itoa(first + i)
+		}
+		// kamailio is probed from pod 0: its answer crosses the wire
+		k = StartKamailioAt(t, KamailioPlace{Host: pn.Hub.IP, Prefix: pn.Hub.Prefix(),
+			Wait: func(addr string) error {
+				return pn.Pods[0].Do(func() error {
+					return poll(15*time.Second, func() (bool, error) { return optionsAnswered(addr), nil })
+				})
+			}}, users)
+		if ino, err := NetnsInode(k.Pid()); err != nil || ino != pn.Hub.Inode {
+			t.Errorf("kamailio (pid %d) not in the hub namespace: %d, %v", k.Pid(), ino, err)
+		}
+	} else {
+		k = startFleetKamailio(t, first, n)
+	}
 	sc := writeScenario(t, "call random every 3s\nanswer after 100ms\ntalk 500ms\n")
 	dir := t.TempDir()
 	var files []string
 	var cmds []*exec.Cmd
-	outs := make([]*strings.Builder, 3)
-	for i := range 3 {
+	outs := make([]*strings.Builder, shards)
+	for i := range shards {
 		res := filepath.Join(dir, fmt.Sprintf("shard%d.jsonl", i))
 		files = append(files, res)
-		cmd := exec.Command(PhoneBinary(t), fleetArgs(k, n, first, sc, res, fmt.Sprintf("%d/3", i), 10*time.Second)...)
+		args := fleetArgs(k, n, first, sc, res, fmt.Sprintf("%d/%d", i, shards), 10*time.Second)
+		var cmd *exec.Cmd
+		if pn != nil {
+			// every pod has the same SIP port on its own address
+			cmd = pn.Pods[i].Command(PhoneBinary(t), append(args, "--sip", pn.Pods[i].IP+":5060")...)
+		} else {
+			cmd = exec.Command(PhoneBinary(t), args...)
+		}
 		outs[i] = &strings.Builder{}
 		cmd.Stdout, cmd.Stderr = outs[i], outs[i]
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("shard %d: pid %d: %s", i, cmd.Process.Pid, strings.Join(cmd.Args, " "))
+		// a shard the test did not wait for (it failed first) is killed
+		t.Cleanup(func() {
+			if cmd.ProcessState == nil {
+				_ = syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+				_ = cmd.Wait()
+			}
+		})
 		cmds = append(cmds, cmd)
+	}
+	if pn != nil {
+		checkPodNamespaces(t, pn, cmds)
 	}
 	for i, cmd := range cmds {
 		if err := cmd.Wait(); err != nil {
@@ -116,22 +162,72 @@ func TestFleetShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := r.Table()
-	if len(rows) != 4 {
+	if len(rows) != shards+1 {
 		t.Fatalf("want 3 shards and all: %+v", rows)
 	}
-	for i, row := range rows[:3] {
+	for i, row := range rows[:shards] {
 		if row.Phones != 10 || row.Registered != 10 || row.Answered == 0 {
 			t.Errorf("shard %d: %+v", i, row)
 		}
 	}
 	// the shards' users are disjoint: 2200-2209, 2210-2219, 2220-2229
+	across := 0
 	for _, c := range r.Calls {
 		u, _ := strconv.Atoi(c.Caller)
 		if (u-first)/10 != c.Shard {
 			t.Errorf("caller %s in shard %d", c.Caller, c.Shard)
 		}
+		if v, err := strconv.Atoi(c.Callee); err == nil && (v-first)/10 != c.Shard && c.Outcome == "answered" {
+			across++
+		}
 	}
-	if all := rows[3]; all.Phones != n || all.Registered != n {
+	if across == 0 {
+		t.Errorf("no call answered across shards")
+	}
+	if all := rows[shards]; all.Phones != n || all.Registered != n {
 		t.Errorf("merged: %+v", all)
 	}
+	t.Logf("%d of %d calls answered across shards", across, len(r.Calls))
+	if pn != nil {
+		// SIP goes to kamailio at the hub; RTP goes pod to pod, over the
+		// wires and the hub's bridge, never through kamailio
+		for i := range shards {
+			toHub, toPods := pn.Sent(i)
+			t.Logf("pod %d (%s) sent %d UDP packets to kamailio's address, %d to other pods", i, pn.Pods[i].IP, toHub, toPods)
+			if toHub == 0 || toPods == 0 {
+				t.Errorf("pod %d: %d packets to the hub, %d to other pods: want both", i, toHub, toPods)
+			}
+		}
+	}
+}
+
+// checkPodNamespaces checks that shard i runs in pod i's namespace and that
+// the pods' namespaces differ from each other and from the test's own.
+func checkPodNamespaces(t *testing.T, pn *PodNet, cmds []*exec.Cmd) {
+	t.Helper()
+	self, err := NetnsInode(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint64]string{self: "the test", pn.Hub.Inode: "the hub"}
+	for i, cmd := range cmds {
+		pod := pn.Pods[i]
+		if who, ok := seen[pod.Inode]; ok {
+			t.Errorf("pod %d shares its network namespace with %s", i, who)
+		}
+		seen[pod.Inode] = pod.Name
+		// nsenter joins the namespace, then execs phonesim in the same
+		// process: wait for the join
+		var ino uint64
+		err := poll(5*time.Second, func() (bool, error) {
+			var err error
+			ino, err = NetnsInode(cmd.Process.Pid)
+			return err == nil && ino == pod.Inode, err
+		})
+		if err != nil {
+			t.Errorf("shard %d (pid %d) not in pod %d's network namespace %d: in %d: %v", i, cmd.Process.Pid, i, pod.Inode, ino, err)
+		}
+	}
+	t.Logf("network namespaces: test %d, hub %d (kamailio), pods %d %d %d (shards)", self, pn.Hub.Inode,
+		pn.Pods[0].Inode, pn.Pods[1].Inode, pn.Pods[2].Inode)
 }

@@ -61,6 +61,13 @@ const LongPress = time.Second
 // /command.htm?number= does.
 type NumberDialed struct{ Number string }
 
+// HangUpRequested ends one call by its ID, whichever call is active: a
+// remote control's or a fleet scenario's hang up. X ends only the active
+// call (or declines a ringing one), so a phone that answered a second
+// call would otherwise end the wrong one. As X on the call: a ringing
+// incoming call is declined, an outgoing one canceled.
+type HangUpRequested struct{ Call CallID }
+
 // SettingChanged reports that a setting was changed from outside
 // (web interface, provisioning).
 type SettingChanged struct{ Name, Value string }
@@ -165,6 +172,7 @@ func (NetworkUp) event()          {}
 func (Tick) event()               {}
 func (KeyPressed) event()         {}
 func (NumberDialed) event()       {}
+func (HangUpRequested) event()    {}
 func (SettingChanged) event()     {}
 func (SettingsChanged) event()    {}
 func (CallOffered) event()        {}

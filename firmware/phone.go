@@ -179,6 +179,8 @@ func (p *Phone) Step(ev Event) []Effect {
 		p.transferred(e)
 	case NumberDialed:
 		p.dialNumber(e.Number)
+	case HangUpRequested:
+		p.hangup(p.find(e.Call))
 	case SettingChanged:
 		p.setting(e.Name, e.Value)
 	case SettingsChanged:

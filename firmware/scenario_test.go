@@ -254,6 +254,8 @@ func (r *runner) exec(cmd string) string {
 		}
 	case "dial":
 		step(NumberDialed{Number: pos(0)})
+	case "hangup":
+		step(HangUpRequested{Call: CallID(pos(0))})
 	case "offer":
 		from := Party{URI: kv("uri"), Display: kv("name")}
 		if u, err := strconv.Unquote(`"` + from.Display + `"`); err == nil {

@@ -682,12 +682,23 @@ func (a *actor) call() {
 // drop ends the call under way when the scenario stops: the phones may
 // live on (idle), and a call left up would talk on for ever.
 func (a *actor) drop() {
-	_ = a.p.Dev.Post(firmware.KeyPressed{Key: keypad.Cancel})
+	a.end()
+}
+
+// end hangs up the actor's own call by its ID. X would end the active
+// call, and a phone that answered a call during its own has that one
+// active (its own on hold); with a call ringing in, X declines that one.
+func (a *actor) end() {
+	if a.call_ == "" { // not sent yet: X ends the dialing
+		_ = a.p.Dev.Post(firmware.KeyPressed{Key: keypad.Cancel})
+		return
+	}
+	_ = a.p.Dev.Post(firmware.HangUpRequested{Call: a.call_})
 }
 
 // hangup ends the call under way and waits (bounded) until it ended.
 func (a *actor) hangup() {
-	_ = a.p.Dev.Post(firmware.KeyPressed{Key: keypad.Cancel})
+	a.end()
 	a.wait(time.Now().Add(2*time.Second), func() bool {
 		for _, c := range a.p.Dev.View().Calls {
 			if c.ID == a.call_ && c.State != firmware.Ended {

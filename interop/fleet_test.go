@@ -184,8 +184,14 @@ func TestFleetShards(t *testing.T) {
 	if across == 0 {
 		t.Errorf("no call answered across shards")
 	}
-	if all := rows[shards]; all.Phones != n || all.Registered != n {
+	all := rows[shards]
+	if all.Phones != n || all.Registered != n {
 		t.Errorf("merged: %+v", all)
+	}
+	// Every phone both calls and answers: each ends its own call by ID
+	// (X would end the call it answered, or decline one ringing in).
+	for cause, c := range all.Failed {
+		t.Errorf("%d calls failed: %s", c, cause)
 	}
 	t.Logf("%d of %d calls answered across shards", across, len(r.Calls))
 	if pn != nil {

@@ -184,6 +184,10 @@ func (d *Device) Start(ctx context.Context) error {
 	if err := d.ua.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
+	// The loop waits on a Done channel of its own: a fleet's thousands of
+	// loops selecting on the one channel of a shared context contended
+	// for its lock (runtime.sellock, a tenth of a loaded fleet's CPU).
+	ctx, cancel := context.WithCancel(ctx)
 	d.ctx = ctx
 	d.bootFetch(ctx)
 	d.routeUsers() // before Start returns: a call to the phone finds it at once
@@ -198,6 +202,7 @@ func (d *Device) Start(ctx context.Context) error {
 	}()
 	go func() {
 		d.run(ctx)
+		cancel()
 		close(stopped)
 		<-kept // Done means the last Memory is on disk
 		close(d.done)
@@ -280,10 +285,9 @@ func (d *Device) run(ctx context.Context) {
 			armed = time.Time{}
 			d.step(firmware.Tick{Now: d.clock()})
 		}
-		// Tickless when idle: the next Tick comes TickInterval after the
-		// last while the phone needs the clock, else at the next minute
-		// (the idle screen's clock, provisioning_interval); an idle phone
-		// costs no CPU between.
+		// Tickless: the next Tick comes when the phone next has something
+		// to do, else at the next minute (the idle screen's clock,
+		// provisioning_interval); a phone costs no CPU between.
 		next := d.nextTick()
 		if !next.Equal(armed) {
 			armed = next
@@ -320,12 +324,16 @@ var userNames = func() (n [provisioning.MaxIdentities + 1]string) {
 	return n
 }()
 
-// nextTick is when the loop sends the next Tick.
+// nextTick is when the loop sends the next Tick: when the phone next has
+// something to do (NextTick), or at the next minute for the idle clock.
 func (d *Device) nextTick() time.Time {
-	if d.phone.NeedsTicks() {
-		return d.lastTick.Add(firmware.TickInterval)
+	minute := d.lastTick.Truncate(time.Minute).Add(time.Minute)
+	if n, ok := d.phone.NextTick(); ok {
+		if at := d.lastTick.Add(time.Duration(n) * firmware.TickInterval); at.Before(minute) {
+			return at
+		}
 	}
-	return d.lastTick.Truncate(time.Minute).Add(time.Minute)
+	return minute
 }
 
 // step feeds one event to the phone and carries out its effects.

@@ -35,6 +35,7 @@ type Phone struct {
 
 	ticks  int64
 	now    time.Time
+	tickAt time.Time // the time ticks stands for: a Tick counts the intervals since
 	netIP  string
 	port   int
 	booted bool
@@ -294,28 +295,68 @@ func (p *Phone) powerOn() {
 	p.render()
 }
 
-// NeedsTicks reports whether the clock must keep moving for the phone:
-// a notice to take down, a call (ring and redirect timers, durations, an
-// ended call to clear), digits waiting for auto_dial. When it is false
-// the adapter may stop sending Ticks until the next event (sending one
-// Tick with the current time before it, so the phone's clock is right)
-// or the next minute, for the idle screen's clock: no deadline counts
-// ticks the phone did not get. An idle phone then costs no CPU
-// (TestScenariosTickless checks every scenario this way).
-func (p *Phone) NeedsTicks() bool {
-	if p.message != "" || p.ndigits > 0 {
-		return true
-	}
-	for i := range p.calls {
-		if p.calls[i].id != "" {
-			return true
+// NextTick says how many tick intervals after the last Tick the phone
+// next has something to do: take down a notice, clear an ended call,
+// count a connected call's seconds, redirect, give up on or answer a
+// ringing call, dial the digits typed (auto_dial), give up waiting on a
+// transfer. ok is false when nothing waits on the clock. An adapter may
+// send no Tick before that (nor before the next minute, for the idle
+// screen's clock) but one with the current time before each event, so
+// the phone's clock is right for it: a Tick counts the intervals passed
+// since the last one, not one. An idle phone then costs no CPU, and a
+// phone in a call wakes once a second (TestScenariosTickless runs every
+// scenario this way).
+func (p *Phone) NextTick() (n int64, ok bool) {
+	next := int64(0)
+	at := func(t int64) {
+		if t > 0 && (next == 0 || t < next) {
+			next = t
 		}
 	}
-	return false
+	if p.message != "" {
+		at(p.messageUntil)
+	}
+	if p.ndigits > 0 && p.transferring == "" {
+		if secs, err := strconv.Atoi(p.s.Get("auto_dial")); err == nil && secs > 0 {
+			at(p.lastDigitAt + int64(secs)*ticksPerSecond)
+		}
+	}
+	at(p.xfer.deadline)
+	for i := range p.calls {
+		c := &p.calls[i]
+		if c.id == "" {
+			continue
+		}
+		switch {
+		case c.state == Ended:
+			at(c.since + endedTicks)
+		case c.state == Connected || c.state == OnHold:
+			at(c.connected + int64(c.seconds+1)*ticksPerSecond)
+		case c.state == Ringing && c.dir == Incoming:
+			at(c.deadline)
+			at(c.giveUp)
+			at(c.alert.answerAt)
+		}
+	}
+	if next == 0 {
+		return 0, false
+	}
+	return max(next-p.ticks, 1), true
 }
 
 func (p *Phone) tick(t Tick) {
-	p.ticks++
+	// Count the intervals since the last Tick (at least one): an adapter
+	// sends none while nothing waits on the clock (NextTick).
+	n := int64(1)
+	if !p.tickAt.IsZero() {
+		n = max(int64(t.Now.Sub(p.tickAt)/TickInterval), 1)
+	}
+	p.ticks += n
+	if p.tickAt.IsZero() || t.Now.Before(p.tickAt) {
+		p.tickAt = t.Now // the first Tick, or a clock that went back
+	} else {
+		p.tickAt = p.tickAt.Add(time.Duration(n) * TickInterval)
+	}
 	p.autoAnswerDue()
 	p.attendedTransferDue() // transfer.go: the wait for a transfer's outcome
 	oldMinute := p.now.Truncate(time.Minute)

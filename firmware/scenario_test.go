@@ -105,9 +105,10 @@ type runner struct {
 	p     *Phone
 	now   time.Time
 	saved []Memory // every SaveMemory, oldest first
-	// tickless skips Ticks while the phone needs none, as the device
-	// does (tickless_test.go); behind says one was skipped since the last.
+	// tickless skips Ticks until the phone's NextTick, as the device does
+	// (tickless_test.go); behind says one was skipped since the last.
 	tickless, behind bool
+	lastTick         time.Time // of the last Tick the phone got
 }
 
 func (r *runner) exec(cmd string) string {
@@ -132,8 +133,11 @@ func (r *runner) exec(cmd string) string {
 	}
 	var effects []Effect
 	step := func(ev Event) {
-		if _, tick := ev.(Tick); !tick && r.behind && r.p != nil {
+		if t, tick := ev.(Tick); tick {
+			r.lastTick = t.Now
+		} else if r.behind && r.p != nil {
 			r.behind = false // the device's catch-up Tick before an event
+			r.lastTick = r.now
 			effects = append(effects, r.p.Step(Tick{Now: r.now})...)
 		}
 		out := r.p.Step(ev)
@@ -315,9 +319,11 @@ func (r *runner) exec(cmd string) string {
 		}
 		for i := 0; i < n; i++ {
 			r.now = r.now.Add(TickInterval)
-			if r.tickless && !r.p.NeedsTicks() {
-				r.behind = true // as the device does: no Tick while nothing needs one
-				continue
+			if r.tickless {
+				if n, ok := r.p.NextTick(); !ok || r.now.Before(r.lastTick.Add(time.Duration(n)*TickInterval)) {
+					r.behind = true // as the device does: no Tick before the phone's next
+					continue
+				}
 			}
 			r.behind = false
 			step(Tick{Now: r.now})

@@ -5,14 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestScenariosTickless runs every scenario as the device runs a phone:
-// no Tick while NeedsTicks is false, and one catch-up Tick before the
-// next event. Each block must produce what it produces with every Tick,
-// but for redraws (the idle clock's minute moves at another step). A
-// deadline that counted ticks the phone did not get, or a NeedsTicks that
-// says false while something waits on the clock, shows up here.
+// no Tick before the one NextTick asks for, and one catch-up Tick before
+// the next event. Each block must produce what it produces with every
+// Tick, but for redraws (the idle clock's minute moves at another step).
+// A deadline NextTick leaves out, or names late, shows up here.
 func TestScenariosTickless(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
 	if err != nil || len(files) == 0 {
@@ -53,24 +53,38 @@ func withoutRenders(s string) string {
 	return strings.Join(keep, "\n")
 }
 
-// TestNeedsTicks follows an idle phone through a notice and a call: it
-// needs the clock exactly while something on it waits for time.
-func TestNeedsTicks(t *testing.T) {
+// TestNextTick follows an idle phone through a notice and a call: it
+// wakes exactly when something on it waits for time.
+func TestNextTick(t *testing.T) {
 	r := &runner{t: t}
 	r.exec("new")
-	if r.p.NeedsTicks() {
-		t.Fatal("an idle phone needs ticks")
+	if n, ok := r.p.NextTick(); ok {
+		t.Fatalf("an idle phone wants a Tick in %d", n)
 	}
 	r.p.say("Busy") // a transient notice
-	if !r.p.NeedsTicks() {
-		t.Fatal("a phone showing a notice needs no ticks: the notice would stay")
+	if n, ok := r.p.NextTick(); !ok || n != messageTicks {
+		t.Fatalf("a notice: next tick in %d (%v), want %d: the notice would stay", n, ok, messageTicks)
 	}
 	r.exec("tick 30")
-	if r.p.View().Message != "" || r.p.NeedsTicks() {
-		t.Fatalf("after 3 s: message %q, needs ticks %v", r.p.View().Message, r.p.NeedsTicks())
+	if n, ok := r.p.NextTick(); r.p.View().Message != "" || ok {
+		t.Fatalf("after 3 s: message %q, next tick in %d", r.p.View().Message, n)
 	}
 	r.exec("offer c1 uri=sip:alice@pbx")
-	if !r.p.NeedsTicks() {
-		t.Fatal("a ringing phone needs no ticks: its ring timers would not run")
+	if _, ok := r.p.NextTick(); !ok {
+		t.Fatal("a ringing phone wants no tick: its ring timers would not run")
+	}
+	r.exec("key ENTER")
+	if n, ok := r.p.NextTick(); !ok || n != ticksPerSecond {
+		t.Fatalf("a connected call: next tick in %d (%v), want one second: its duration would stand still", n, ok)
+	}
+	// a Tick that comes late counts every interval it missed
+	before := r.p.ticks
+	r.now = r.now.Add(5 * time.Second)
+	r.p.Step(Tick{Now: r.now})
+	if got := r.p.ticks - before; got != 5*ticksPerSecond {
+		t.Errorf("a Tick 5 s after the last counted %d intervals, want %d", got, 5*ticksPerSecond)
+	}
+	if v := r.p.View(); len(v.Calls) != 1 || v.Calls[0].Seconds != 5 {
+		t.Errorf("after 5 s: %+v", v.Calls)
 	}
 }

@@ -31,6 +31,9 @@ import (
 //
 // PHONESIM_RATE_TALK sets rateTalk (a Go duration; "0s": calls hung up as
 // soon as they are answered, signalling only on both sides).
+// PHONESIM_RATE_FLEET=R runs only the fleets, one step at R calls/s, and
+// PHONESIM_RATE_PROFILE=DIR has them write CPU profiles there
+// (callers.pprof, callees.pprof): where a fleet's time goes under load.
 var rateTalk = func() time.Duration {
 	if d, err := time.ParseDuration(os.Getenv("PHONESIM_RATE_TALK")); err == nil && d >= 0 {
 		return d
@@ -119,6 +122,13 @@ func BenchmarkCallRate(b *testing.B) {
 	k := StartKamailioUsers(b, users, "--debug=1", "-m", "1024")
 	b.ResetTimer()
 
+	if r, err := strconv.Atoi(os.Getenv("PHONESIM_RATE_FLEET")); err == nil && r > 0 {
+		s := fleetStep(b, k, bin, r)
+		b.Logf("fleet %d calls/s: pass=%v %+v", r, s.pass(), s)
+		b.ReportMetric(s.Achieved, "fleet-calls/s")
+		b.ReportMetric(0, "ns/op")
+		return
+	}
 	uasPort := FreePort(b) // the sipp UAS's, the same in every step
 	sipp := searchRate(b, "sipp", 400, 100000, rateBudgetSipp, func(r int) rateStep { return sippStep(b, k, uasPort, r) })
 	phones := searchRate(b, "fleet", 200, rateMaxCPS, rateBudgetFleet, func(r int) rateStep { return fleetStep(b, k, bin, r) })
@@ -262,11 +272,17 @@ func fleetStep(b *testing.B, k *Kamailio, bin string, rate int) rateStep {
 		b.Fatal(err)
 	}
 	common := []string{"--ramp", strconv.Itoa(ramp), "-s", "user_host1=" + k.Addr, "-s", "user_pass1={user}-pw", "--quiet"}
+	profile := func(name string) []string {
+		if d := os.Getenv("PHONESIM_RATE_PROFILE"); d != "" {
+			return []string{"--cpuprofile", filepath.Join(d, name+".pprof")}
+		}
+		return nil
+	}
 
 	bRes := filepath.Join(dir, "callees.jsonl")
 	fb := Start(b, "fleet-callees", dir, bin, append([]string{"fleet", "-n", strconv.Itoa(callees), "--first-user", strconv.Itoa(rateFirst),
 		"-s", "max_calls=12", "--scenario", calleeSc, "--duration", "5m", "--results", bRes},
-		common...)...)
+		append(common, profile("callees")...)...)...)
 	defer fb.Stop()
 	// wait until every callee is registered (the summary line of a second)
 	regWait := time.Duration(callees/ramp)*time.Second + 15*time.Second
@@ -287,7 +303,7 @@ func fleetStep(b *testing.B, k *Kamailio, bin string, rate int) rateStep {
 	dur := rampA + rateWindow + rateTalk + 2*time.Second
 	callerFirst, _ := strconv.Atoi("9" + strconv.Itoa(rateFirst)) // the users kamailio knows (above)
 	fa := Start(b, "fleet-callers", dir, bin, append([]string{"fleet", "-n", strconv.Itoa(callers), "--first-user", strconv.Itoa(callerFirst),
-		"--scenario", callerSc, "--duration", dur.String(), "--results", aRes}, common...)...)
+		"--scenario", callerSc, "--duration", dur.String(), "--results", aRes}, append(common, profile("callers")...)...)...)
 	// an overloaded fleet may take long to hang up and unregister: the
 	// step fails then, the benchmark goes on
 	if err := poll(dur+10*time.Second, func() (bool, error) { return fa.Exited(), nil }); err != nil {

@@ -3,6 +3,7 @@ package sipua
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -94,6 +95,7 @@ var taps struct {
 	mu     sync.RWMutex
 	byPort map[uint16][]*uaTap
 	conns  map[connKey]*uaTap
+	n      atomic.Int32 // UAs on the tap: none (a fleet) skips all the work per message
 }
 
 // traceStart puts u on the wire tap once its sockets are bound (Start
@@ -116,6 +118,7 @@ func (u *UA) traceStart() {
 		taps.conns = map[connKey]*uaTap{}
 	}
 	taps.byPort[t.port] = append(taps.byPort[t.port], t)
+	taps.n.Add(1)
 	taps.mu.Unlock()
 
 	u.traceStop = func() { // at the very end of Close
@@ -137,6 +140,7 @@ func (u *UA) traceStart() {
 				delete(taps.conns, k)
 			}
 		}
+		taps.n.Add(-1)
 		taps.mu.Unlock()
 		recorders.Delete(u)
 	}
@@ -154,7 +158,7 @@ func (wireTap) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
 }
 
 func tapSIP(dir trace.Direction, transport, laddr, raddr string, msg []byte) {
-	if len(msg) == 0 {
+	if len(msg) == 0 || taps.n.Load() == 0 {
 		return
 	}
 	now := time.Now()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -56,6 +57,7 @@ func parseFleetFlags(args []string, stderr io.Writer) (*fleet.Config, func(), er
 	sip := fs.String("sip", "127.0.0.1:0", "the phones' one shared SIP port (`ADDR`; port 0: a free one)")
 	http := fs.String("http", "off", "web interface `ADDR` listing the phones (/api/state); \"off\" disables")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: phonesim fleet [flags]\n       phonesim fleet report FILES… [--plot FILE.svg] [--csv FILE]\n\nMany phones in one process (docs/fleet.md). Flags:\n")
 		fs.PrintDefaults()
@@ -129,6 +131,24 @@ func parseFleetFlags(args []string, stderr io.Writer) (*fleet.Config, func(), er
 		}
 		cfg.Results = fh
 		closeFn = func() { fh.Close() }
+	}
+	if *cpuProfile != "" {
+		fh, err := os.Create(*cpuProfile)
+		if err == nil {
+			if err = pprof.StartCPUProfile(fh); err != nil {
+				fh.Close()
+			}
+		}
+		if err != nil {
+			closeFn()
+			return nil, nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		closeResults := closeFn
+		closeFn = func() {
+			pprof.StopCPUProfile()
+			fh.Close()
+			closeResults()
+		}
 	}
 	return cfg, closeFn, nil
 }

@@ -184,10 +184,6 @@ func (d *Device) Start(ctx context.Context) error {
 	if err := d.ua.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
-	// The loop waits on a Done channel of its own: a fleet's thousands of
-	// loops selecting on the one channel of a shared context contended
-	// for its lock (runtime.sellock, a tenth of a loaded fleet's CPU).
-	ctx, cancel := context.WithCancel(ctx)
 	d.ctx = ctx
 	d.bootFetch(ctx)
 	d.routeUsers() // before Start returns: a call to the phone finds it at once
@@ -202,7 +198,6 @@ func (d *Device) Start(ctx context.Context) error {
 	}()
 	go func() {
 		d.run(ctx)
-		cancel()
 		close(stopped)
 		<-kept // Done means the last Memory is on disk
 		close(d.done)

@@ -568,12 +568,8 @@ func (f *Fleet) answer(ctx context.Context, p *Phone) {
 const tapDepth = 64
 
 func newActor(ctx context.Context, f *Fleet, p *Phone) *actor {
-	// A Done channel of its own: thousands of callers selecting on the
-	// fleet's one would contend for its lock.
-	ctx, cancel := context.WithCancel(ctx)
 	a := &actor{f: f, p: p, ctx: ctx, events: make(chan firmware.Event, tapDepth), answers: map[firmware.CallID]time.Time{}}
-	untap := p.Dev.Tap(a.events)
-	a.stop = func() { untap(); cancel() }
+	a.stop = p.Dev.Tap(a.events)
 	return a
 }
 

@@ -123,6 +123,28 @@ func TestCloseWaitsForTheAnswers(t *testing.T) {
 		<-took
 	})
 
+	// A BYE sent at a hangup before Close, and never answered, must not
+	// hold Close for its transaction's 32 s (Timer F): a loaded fleet
+	// took that long to stop.
+	t.Run("unanswered BYE of a hangup: bounded", func(t *testing.T) {
+		// on a shared port, whose stack outlives the UA (a UA of its
+		// own closes its stack, which ends the transaction)
+		a := hostedPhone(t, startHost(t), "A", "alice")
+		r := newRaw(t)
+		a.ua.Do(firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port), From: firmware.Party{URI: a.uri("alice")}, Identity: 1})
+		expectOnly[firmware.CallSent](a)
+		inv := r.request(sip.INVITE)
+		r.send(response(inv, 200, "OK", "uas1", []string{fmt.Sprintf("Contact: <sip:uas@127.0.0.1:%d>", r.port)}, sdpAnswer))
+		expectOnly[firmware.CallAnswered](a)
+		r.request(sip.ACK)
+		a.ua.Do(firmware.Hangup{Call: "c1"})
+		r.request(sip.BYE) // never answered
+		took := closeAsync(a)
+		if d := <-took; d > shutdownGrace+time.Second {
+			t.Errorf("Close took %v, want at most about %v", d, shutdownGrace)
+		}
+	})
+
 	t.Run("no answer: bounded", func(t *testing.T) {
 		a := dialogPhone(t, "A", MediaTone, nil)
 		r := newRaw(t)

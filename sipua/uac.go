@@ -353,6 +353,12 @@ func (c *call) transact(req *sip.Request, what string) <-chan struct{} {
 		defer c.u.bgWG.Done()
 		defer close(answered)
 		defer tx.Terminate()
+		// Close waits for this goroutine: once the UA closes, the answer
+		// has shutdownGrace more to come. On a shared port the stack
+		// outlives the UA, and an unanswered request would otherwise
+		// hold Close for its transaction's 32 s (Timer F).
+		closing := c.u.ctx.Done()
+		var grace <-chan time.Time
 		for {
 			select {
 			case res := <-tx.Responses():
@@ -363,6 +369,14 @@ func (c *call) transact(req *sip.Request, what string) <-chan struct{} {
 				return
 			case <-tx.Done():
 				c.logf(firmware.Debug, "%s: %v", what, tx.Err())
+				return
+			case <-closing:
+				closing = nil
+				t := time.NewTimer(shutdownGrace)
+				defer t.Stop()
+				grace = t.C
+			case <-grace:
+				c.logf(firmware.Notice, "%s: no answer before closing", what)
 				return
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -34,6 +35,8 @@ import (
 // PHONESIM_RATE_FLEET=R runs only the fleets, one step at R calls/s, and
 // PHONESIM_RATE_PROFILE=DIR has them write CPU profiles there
 // (callers.pprof, callees.pprof): where a fleet's time goes under load.
+// PHONESIM_RATE_DUMP=FILE: a caller fleet that does not end in time
+// leaves its goroutines' stacks there.
 var rateTalk = func() time.Duration {
 	if d, err := time.ParseDuration(os.Getenv("PHONESIM_RATE_TALK")); err == nil && d >= 0 {
 		return d
@@ -306,12 +309,21 @@ func fleetStep(b *testing.B, k *Kamailio, bin string, rate int) rateStep {
 		"--scenario", callerSc, "--duration", dur.String(), "--results", aRes}, append(common, profile("callers")...)...)...)
 	// an overloaded fleet may take long to hang up and unregister: the
 	// step fails then, the benchmark goes on
+	started := time.Now()
 	if err := poll(dur+10*time.Second, func() (bool, error) { return fa.Exited(), nil }); err != nil {
+		if path := os.Getenv("PHONESIM_RATE_DUMP"); path != "" {
+			// what it waits on: Go prints every goroutine on SIGQUIT
+			_ = syscall.Kill(fa.Pid(), syscall.SIGQUIT)
+			time.Sleep(2 * time.Second)
+			_ = os.WriteFile(path, []byte(fa.Log()), 0o644)
+		}
 		fa.Stop()
 		s.Note = "(the caller fleet did not end in time: stopped)"
 	} else if rc := fa.Wait(b, time.Second); rc != 0 {
 		s.Note = fmt.Sprintf("(the caller fleet exited %d)", rc)
 		b.Logf("caller fleet:\n%s", tail(fa.Log(), 20))
+	} else {
+		b.Logf("the caller fleet ended %v after its run's %v", (time.Since(started) - dur).Round(10*time.Millisecond), dur)
 	}
 
 	calls, err := readCalls(aRes)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Key is a key of the phone, by its snom name: "0"-"9", "*", "#", "P1"...,
@@ -60,27 +61,33 @@ const MaxModules = 3
 // MaxFunctionKeys is the number of function keys with every module attached.
 const MaxFunctionKeys = BaseFunctionKeys + MaxModules*ModuleKeys
 
-var hardKeys = map[Key]bool{
-	OffHook: true, OnHook: true, Speaker: true, Headset: true, Enter: true, Cancel: true,
-	DND: true, Redirect: true, Redial: true, Hold: true, Transfer: true, Mute: true,
-	Conference: true, VolumeUp: true, VolumeDown: true, Up: true, Down: true, Left: true,
-	Right: true, Menu: true, Reprovision: true, Action: true, Record: true, F1: true, F2: true, F3: true, F4: true,
-}
-
-var fkeyNames [MaxFunctionKeys]Key
-
-func init() {
-	for i := range fkeyNames {
-		fkeyNames[i] = Key("P" + strconv.Itoa(i+1))
+// isHardKey reports whether k is one of the named hard keys (a switch,
+// not a package map: no table built at start-up).
+func isHardKey(k Key) bool {
+	switch k {
+	case OffHook, OnHook, Speaker, Headset, Enter, Cancel,
+		DND, Redirect, Redial, Hold, Transfer, Mute,
+		Conference, VolumeUp, VolumeDown, Up, Down, Left,
+		Right, Menu, Reprovision, Action, Record, F1, F2, F3, F4:
+		return true
 	}
+	return false
 }
+
+// fkeyNames are P1…P54, made on first use.
+var fkeyNames = sync.OnceValue(func() (n [MaxFunctionKeys]Key) {
+	for i := range n {
+		n[i] = Key("P" + strconv.Itoa(i+1))
+	}
+	return n
+})
 
 // FunctionKey returns the key of function key index i (0-based: fkey0 is P1).
 func FunctionKey(i int) Key {
 	if i < 0 || i >= MaxFunctionKeys {
 		return ""
 	}
-	return fkeyNames[i]
+	return fkeyNames()[i]
 }
 
 // Digit reports whether k is one of 0-9, * and #, and returns its character.
@@ -158,7 +165,7 @@ func Parse(s string) (Key, error) {
 			return k, nil
 		}
 	}
-	if hardKeys[Key(u)] {
+	if isHardKey(Key(u)) {
 		return Key(u), nil
 	}
 	if i, ok := Key(u).FunctionIndex(); ok {

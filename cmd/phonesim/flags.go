@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -95,13 +94,26 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("--log-format %q: want digits or words", o.logFormat)
 	}
 	o.level, o.format = level, format
-	if o.mac != "" && !macPattern.MatchString(o.mac) {
+	if o.mac != "" && !isMAC(o.mac) {
 		return nil, fmt.Errorf("--mac %q: need 12 hex digits", o.mac)
 	}
 	return o, nil
 }
 
-var macPattern = regexp.MustCompile(`^[0-9A-Fa-f]{12}$`)
+// isMAC reports whether s is 12 hex digits (a loop, not a regexp: a
+// compiled pattern would be built at start-up by every phone).
+func isMAC(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
 
 // store builds the settings' sources: base (the echo phone's key, may be
 // nil) under the --config files in order, under --set and the flags

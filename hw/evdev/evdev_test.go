@@ -26,7 +26,7 @@ type step struct {
 }
 
 func key(ms int, name string, value int32) step {
-	return step{ms, EvKey, codeNames[name], value, name}
+	return step{ms, EvKey, codeNames()[name], value, name}
 }
 
 func syn(ms int) step { return step{ms: ms, typ: EvSyn} }

@@ -319,7 +319,7 @@ func TestOpenAbsentAndPlainFile(t *testing.T) {
 
 func TestGlyphs(t *testing.T) {
 	for r := rune(' '); r < 0x7f; r++ {
-		if _, ok := glyphs[r]; !ok {
+		if _, ok := glyphs()[r]; !ok {
 			t.Errorf("no glyph for %q", r)
 		}
 	}

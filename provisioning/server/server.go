@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/icholy/digest"
@@ -158,7 +159,10 @@ func newTransport(timeout time.Duration) *http.Transport {
 
 // placeholder matches {mac} and {phone_type} in any case, as snom
 // documents both {mac} and {MAC}.
-var placeholder = regexp.MustCompile(`(?i)\{(mac|phone_type)\}`)
+// Compiled on first use: most phones never provision from a server.
+var placeholder = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\{(mac|phone_type)\}`)
+})
 
 // targets parses and checks the setting_server URL and expands it into
 // the start URLs. It also returns the credentials, taken from the URL's
@@ -220,7 +224,7 @@ func substitute(s string, c Config) (string, error) {
 	query := strings.IndexByte(s, '?')
 	var b strings.Builder
 	last := 0
-	for _, loc := range placeholder.FindAllStringIndex(s, -1) {
+	for _, loc := range placeholder().FindAllStringIndex(s, -1) {
 		b.WriteString(s[last:loc[0]])
 		var v string
 		if strings.EqualFold(s[loc[0]:loc[1]], "{mac}") {

@@ -49,7 +49,6 @@ func benchFleet(b *testing.B, sc *Scenario) *Fleet {
 	if sc == nil {
 		sc = DefaultScenario()
 	}
-	tuneGC() // as Run does
 	return &Fleet{cfg: Config{FirstUser: 1000, FirstMAC: "000413000000", Scenario: sc}, rec: NewRecorder(nil, 0)}
 }
 

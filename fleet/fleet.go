@@ -161,7 +161,6 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	tuneGC()
 	f := &Fleet{cfg: cfg, rec: NewRecorder(cfg.Results, cfg.Shard)}
 	lo, hi := ShardRange(cfg.N, cfg.Shard, cfg.Shards)
 	if cfg.HTTP != "" && cfg.HTTP != "off" {

@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"os"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -55,17 +54,3 @@ func release() {
 	debug.FreeOSMemory()
 }
 
-// gcPercent is the fleet's GOGC when the environment sets none. Under
-// call load the collector's share of a call's CPU is large: going from
-// 100 to 200 took a phone-to-phone call from 0.60 to 0.45 ms
-// (BenchmarkPhoneToPhoneCall). The cost is headroom while calls run; a
-// fleet at rest holds little garbage, and release hands freed memory
-// back.
-const gcPercent = 200
-
-// tuneGC sets GOGC to gcPercent unless the user chose one.
-func tuneGC() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(gcPercent)
-	}
-}

@@ -53,4 +53,3 @@ func release() {
 	releases.Add(1)
 	debug.FreeOSMemory()
 }
-

@@ -55,7 +55,7 @@ const (
 	// few calls meet a callee already in a call.
 	rateEvery   = 2 * time.Second
 	rateCallees = 2
-	rateMaxCPS  = 1600 // the fleet search stops here (kamailio users)
+	rateMaxCPS  = 2400 // the fleet search stops here (kamailio users)
 	rateFirst   = 30000
 )
 

@@ -28,12 +28,7 @@ func TestCloseWaitsForTheAnswers(t *testing.T) {
 	t.Run("confirmed: BYE", func(t *testing.T) {
 		a := dialogPhone(t, "A", MediaTone, nil)
 		r := newRaw(t)
-		a.ua.Do(firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port)})
-		expectOnly[firmware.CallSent](a)
-		inv := r.request(sip.INVITE)
-		r.send(response(inv, 200, "OK", "uas1", []string{fmt.Sprintf("Contact: <sip:uas@127.0.0.1:%d>", r.port)}, sdpAnswer))
-		expectOnly[firmware.CallAnswered](a)
-		r.request(sip.ACK)
+		confirmCall(t, a, r, firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port)})
 
 		took := closeAsync(a)
 		bye := r.request(sip.BYE)
@@ -56,12 +51,7 @@ func TestCloseWaitsForTheAnswers(t *testing.T) {
 	t.Run("confirmed: crossing BYE answered", func(t *testing.T) {
 		a := dialogPhone(t, "A", MediaTone, nil)
 		r := newRaw(t)
-		a.ua.Do(firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port)})
-		expectOnly[firmware.CallSent](a)
-		inv := r.request(sip.INVITE)
-		r.send(response(inv, 200, "OK", "uas1", []string{fmt.Sprintf("Contact: <sip:uas@127.0.0.1:%d>", r.port)}, sdpAnswer))
-		expectOnly[firmware.CallAnswered](a)
-		r.request(sip.ACK)
+		confirmCall(t, a, r, firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port)})
 
 		took := closeAsync(a)
 		bye := r.request(sip.BYE)
@@ -131,12 +121,7 @@ func TestCloseWaitsForTheAnswers(t *testing.T) {
 		// own closes its stack, which ends the transaction)
 		a := hostedPhone(t, startHost(t), "A", "alice")
 		r := newRaw(t)
-		a.ua.Do(firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port), From: firmware.Party{URI: a.uri("alice")}, Identity: 1})
-		expectOnly[firmware.CallSent](a)
-		inv := r.request(sip.INVITE)
-		r.send(response(inv, 200, "OK", "uas1", []string{fmt.Sprintf("Contact: <sip:uas@127.0.0.1:%d>", r.port)}, sdpAnswer))
-		expectOnly[firmware.CallAnswered](a)
-		r.request(sip.ACK)
+		confirmCall(t, a, r, firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port), From: firmware.Party{URI: a.uri("alice")}, Identity: 1})
 		a.ua.Do(firmware.Hangup{Call: "c1"})
 		r.request(sip.BYE) // never answered
 		took := closeAsync(a)
@@ -148,16 +133,23 @@ func TestCloseWaitsForTheAnswers(t *testing.T) {
 	t.Run("no answer: bounded", func(t *testing.T) {
 		a := dialogPhone(t, "A", MediaTone, nil)
 		r := newRaw(t)
-		a.ua.Do(firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port)})
-		expectOnly[firmware.CallSent](a)
-		inv := r.request(sip.INVITE)
-		r.send(response(inv, 200, "OK", "uas1", []string{fmt.Sprintf("Contact: <sip:uas@127.0.0.1:%d>", r.port)}, sdpAnswer))
-		expectOnly[firmware.CallAnswered](a)
-		r.request(sip.ACK)
+		confirmCall(t, a, r, firmware.Dial{Call: "c1", Target: fmt.Sprintf("sip:uas@127.0.0.1:%d", r.port)})
 		took := closeAsync(a)
 		r.request(sip.BYE) // never answered
 		if d := <-took; d < shutdownGrace || d > shutdownGrace+time.Second {
 			t.Errorf("Close took %v, want about %v", d, shutdownGrace)
 		}
 	})
+}
+
+// confirmCall places dial from a to the raw peer r, which answers it:
+// the call is confirmed (ACKed) when it returns.
+func confirmCall(t *testing.T, a *phone, r *raw, dial firmware.Dial) {
+	t.Helper()
+	a.ua.Do(dial)
+	expectOnly[firmware.CallSent](a)
+	inv := r.request(sip.INVITE)
+	r.send(response(inv, 200, "OK", "uas1", []string{fmt.Sprintf("Contact: <sip:uas@127.0.0.1:%d>", r.port)}, sdpAnswer))
+	expectOnly[firmware.CallAnswered](a)
+	r.request(sip.ACK)
 }

@@ -277,9 +277,11 @@ func (s *Session) Start(mode Mode, p Params, onDTMF func(digit byte)) {
 	s.setParamsLocked(p)
 	s.epoch = time.Now()
 	s.nextRTCP = s.epoch.Add(s.rtcpEvery)
+	// Added under the lock: a Close that finds the session started waits
+	// for the readers, and only then gives their buffers back.
+	s.wg.Add(2)
 	s.mu.Unlock()
 
-	s.wg.Add(2)
 	go s.receive()
 	go s.receiveRTCP()
 	e := thePacer.add(s)

@@ -47,6 +47,11 @@ type Config struct {
 	// Trace records the phone's SIP and RTP (--sip-trace, --pcap) and
 	// keeps the ladder of /ladder.htm; nil: a recorder of the ladder only.
 	Trace *trace.Recorder
+	// ActionURLSent, when set, hears of each Action URL sent: its event,
+	// the time from the phone's event to the receiver's answer, and
+	// whether the answer was below 400 (a fleet's results). It must not
+	// block.
+	ActionURLSent func(event string, latency time.Duration, ok bool)
 }
 
 // Device is one running phone.
@@ -136,7 +141,7 @@ func New(cfg Config) (*Device, error) {
 	ua.SetRecorder(cfg.Trace) // sipua/trace.go
 	d.hosted = cfg.SIPHost != nil
 	d.ua = ua
-	d.fetch = dispatch.New(dispatch.Config{Logf: d.logf})
+	d.fetch = dispatch.New(dispatch.Config{Logf: d.logf, Sent: cfg.ActionURLSent})
 	d.apps = dispatch.NewApps(dispatch.AppsConfig{Logf: d.logf, Done: d.appDone})
 	v := d.phone.View()
 	d.view.Store(&v)

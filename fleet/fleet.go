@@ -310,7 +310,11 @@ func (f *Fleet) start(ctx context.Context, i int) (*Phone, error) {
 	}
 	log := phonelog.New(50, time.Now)
 	log.SetLevel(firmware.Warning)
-	d, err := device.New(device.Config{Store: st, SIPHost: f.host, Media: sipua.MediaSilence, Log: log})
+	rec := f.rec
+	sent := func(event string, latency time.Duration, ok bool) {
+		rec.ActionURL(URL{User: user, Event: event, T: time.Now().UnixMilli(), Latency: float64(latency.Microseconds()) / 1000, OK: ok})
+	}
+	d, err := device.New(device.Config{Store: st, SIPHost: f.host, Media: sipua.MediaSilence, Log: log, ActionURLSent: sent})
 	if err != nil {
 		return nil, err
 	}

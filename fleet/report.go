@@ -16,6 +16,7 @@ import (
 type Results struct {
 	Calls   []Call
 	Seconds []Second
+	URLs    []URL
 }
 
 // maxLine bounds one JSON line of a result file.
@@ -51,6 +52,12 @@ func (r *Results) Read(rd io.Reader, name string) error {
 				return fmt.Errorf("%s:%d: %v", name, n, err)
 			}
 			r.Seconds = append(r.Seconds, s)
+		case "url":
+			var u URL
+			if err := json.Unmarshal(line, &u); err != nil {
+				return fmt.Errorf("%s:%d: %v", name, n, err)
+			}
+			r.URLs = append(r.URLs, u)
 		default:
 			return fmt.Errorf("%s:%d: unknown line type %q", name, n, head.Type)
 		}
@@ -86,6 +93,8 @@ type Row struct {
 	Answered           int
 	Failed             map[string]int
 	SetupP50, SetupP99 float64
+	URLs, URLFailed    int // Action URLs sent, and of them failed
+	URLP50, URLP99     float64
 }
 
 // Table merges the results into one row per shard and a total row.
@@ -126,6 +135,19 @@ func (r *Results) Table() []Row {
 			all.Failed[cause]++
 		}
 	}
+	latencies := map[int][]float64{}
+	var allLatencies []float64
+	for _, u := range r.URLs {
+		rw := row(u.Shard)
+		rw.URLs++
+		all.URLs++
+		if !u.OK {
+			rw.URLFailed++
+			all.URLFailed++
+		}
+		latencies[u.Shard] = append(latencies[u.Shard], u.Latency)
+		allLatencies = append(allLatencies, u.Latency)
+	}
 	var shards []int
 	for s := range byShard {
 		shards = append(shards, s)
@@ -135,11 +157,13 @@ func (r *Results) Table() []Row {
 	for _, s := range shards {
 		rw := byShard[s]
 		rw.SetupP50, rw.SetupP99 = Percentile(setups[s], 50), Percentile(setups[s], 99)
+		rw.URLP50, rw.URLP99 = Percentile(latencies[s], 50), Percentile(latencies[s], 99)
 		all.Phones += rw.Phones
 		all.Registered += rw.Registered
 		rows = append(rows, *rw)
 	}
 	all.SetupP50, all.SetupP99 = Percentile(allSetups, 50), Percentile(allSetups, 99)
+	all.URLP50, all.URLP99 = Percentile(allLatencies, 50), Percentile(allLatencies, 99)
 	return append(rows, *all)
 }
 
@@ -151,13 +175,26 @@ func failedSum(m map[string]int) int {
 	return n
 }
 
-// WriteTable prints the merged table.
+// WriteTable prints the merged table; the Action URL columns only when
+// the phones sent any.
 func WriteTable(w io.Writer, rows []Row) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "shard\tphones\tregistered\tattempted\tanswered\tfailed\tsetup p50 ms\tsetup p99 ms\tfailures by cause\t")
+	urls := false
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.0f\t%.0f\t%s\t\n", r.Shard, r.Phones, r.Registered, r.Attempted,
-			r.Answered, failedSum(r.Failed), r.SetupP50, r.SetupP99, causes(r.Failed))
+		urls = urls || r.URLs > 0
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	head := "shard\tphones\tregistered\tattempted\tanswered\tfailed\tsetup p50 ms\tsetup p99 ms\t"
+	if urls {
+		head += "URLs\tURLs failed\tURL p50 ms\tURL p99 ms\t"
+	}
+	fmt.Fprintln(tw, head+"failures by cause\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.0f\t%.0f\t", r.Shard, r.Phones, r.Registered, r.Attempted,
+			r.Answered, failedSum(r.Failed), r.SetupP50, r.SetupP99)
+		if urls {
+			fmt.Fprintf(tw, "%d\t%d\t%.1f\t%.1f\t", r.URLs, r.URLFailed, r.URLP50, r.URLP99)
+		}
+		fmt.Fprintf(tw, "%s\t\n", causes(r.Failed))
 	}
 	return tw.Flush()
 }

@@ -62,3 +62,54 @@ func TestRecorderAndReport(t *testing.T) {
 		t.Fatalf("bad line: %v", err)
 	}
 }
+
+// TestActionURLResults: each Action URL a phone sent is a line of its
+// own; the second's summary, the totals, the progress line and the
+// merged table give their count, failures and latency p50/p99.
+func TestActionURLResults(t *testing.T) {
+	var files [2]bytes.Buffer
+	t0 := time.Unix(1_700_000_000, 0)
+	for shard := range 2 {
+		r := NewRecorder(&files[shard], shard)
+		for i := range 10 {
+			r.ActionURL(URL{User: "1000", Event: "action_incoming_url", T: t0.UnixMilli(), Latency: float64(i + 1), OK: i != 9})
+		}
+		sec := r.Tick(t0, 5, 5)
+		if sec.URLs != 10 || sec.URLFailed != 1 || sec.URLP50 != 5 || sec.URLP99 != 10 {
+			t.Fatalf("second %+v", sec)
+		}
+		tot := r.Totals()
+		if tot.URLs != 10 || tot.URLFailed != 1 || tot.URLP50 != 5 || tot.URLP99 != 10 {
+			t.Fatalf("totals %+v", tot)
+		}
+		if p := Progress(5, 5, tot); !strings.Contains(p, "Action URLs 10 failed 1 p50 5.0ms p99 10.0ms") {
+			t.Fatalf("progress %q", p)
+		}
+		if err := r.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var res Results
+	for i := range files {
+		if err := res.Read(&files[i], "f"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(res.URLs) != 20 || res.URLs[0].Type != "url" || res.URLs[10].Shard != 1 {
+		t.Fatalf("urls %+v", res.URLs)
+	}
+	rows := res.Table()
+	if all := rows[2]; all.URLs != 20 || all.URLFailed != 2 || all.URLP50 != 5 || all.URLP99 != 10 {
+		t.Fatalf("all %+v", all)
+	}
+	var out bytes.Buffer
+	if err := WriteTable(&out, rows); err != nil || !strings.Contains(out.String(), "URL p99 ms") {
+		t.Fatalf("table %q %v", out.String(), err)
+	}
+	// without Action URLs the table keeps its columns
+	out.Reset()
+	_ = WriteTable(&out, []Row{{Shard: "all"}})
+	if strings.Contains(out.String(), "URL") {
+		t.Fatalf("table without URLs: %q", out.String())
+	}
+}

@@ -26,6 +26,18 @@ type Call struct {
 	Duration int64  `json:"duration_ms"` // connected -> hang-up
 }
 
+// URL is one Action URL a phone sent: a line {"type":"url",...} of the
+// results.
+type URL struct {
+	Type    string  `json:"type"` // "url"
+	Shard   int     `json:"shard"`
+	User    string  `json:"user"`       // the phone's user_name1
+	Event   string  `json:"event"`      // the setting that fired it: action_incoming_url, ...
+	T       int64   `json:"t_ms"`       // answered (or failed), Unix milliseconds
+	Latency float64 `json:"latency_ms"` // the phone's event -> the receiver's answer, its queue included
+	OK      bool    `json:"ok"`         // a response below 400
+}
+
 // Cause is how a call counts in the totals: "answered", or the failure's
 // cause ("486", "timeout", "transport", ...).
 func (c Call) Cause() string {
@@ -52,6 +64,10 @@ type Second struct {
 	Failed     map[string]int `json:"failed,omitempty"` // by cause
 	SetupP50   float64        `json:"setup_p50_ms"`
 	SetupP99   float64        `json:"setup_p99_ms"`
+	URLs       int            `json:"urls,omitempty"` // Action URLs answered in this second
+	URLFailed  int            `json:"url_failed,omitempty"`
+	URLP50     float64        `json:"url_p50_ms,omitempty"`
+	URLP99     float64        `json:"url_p99_ms,omitempty"`
 }
 
 // Recorder collects the calls of a run, writes them as JSON lines and
@@ -67,6 +83,8 @@ type Recorder struct {
 	failed                        map[string]int
 	setups                        []float64 // answered calls' setup times, ms
 	secSetups                     []float64
+	urls, urlFailed               int
+	urlLatencies, secURLs         []float64 // Action URL latencies, ms
 	err                           error
 }
 
@@ -115,6 +133,24 @@ func (r *Recorder) Add(c Call) {
 	r.write(c)
 }
 
+// ActionURL records an Action URL a phone sent.
+func (r *Recorder) ActionURL(u URL) {
+	u.Type, u.Shard = "url", r.shard
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.urls++
+	r.sec.URLs++
+	if !u.OK {
+		r.urlFailed++
+		r.sec.URLFailed++
+	}
+	if len(r.urlLatencies) < 1_000_000 {
+		r.urlLatencies = append(r.urlLatencies, u.Latency)
+	}
+	r.secURLs = append(r.secURLs, u.Latency)
+	r.write(u)
+}
+
 func (r *Recorder) write(v any) {
 	if r.w == nil || r.err != nil {
 		return
@@ -131,12 +167,13 @@ func (r *Recorder) Tick(now time.Time, phones, registered int) Second {
 	s := r.sec
 	s.T, s.Phones, s.Registered = now.Unix(), phones, registered
 	s.SetupP50, s.SetupP99 = Percentile(r.secSetups, 50), Percentile(r.secSetups, 99)
+	s.URLP50, s.URLP99 = Percentile(r.secURLs, 50), Percentile(r.secURLs, 99)
 	r.write(s)
 	if r.w != nil && r.err == nil {
 		r.err = r.w.Flush()
 	}
 	r.sec = Second{Type: "second", Shard: r.shard, Failed: map[string]int{}}
-	r.secSetups = r.secSetups[:0]
+	r.secSetups, r.secURLs = r.secSetups[:0], r.secURLs[:0]
 	return s
 }
 
@@ -155,13 +192,16 @@ type Totals struct {
 	Attempted, Answered int
 	Failed              map[string]int
 	SetupP50, SetupP99  float64
+	URLs, URLFailed     int // Action URLs sent, and of them failed
+	URLP50, URLP99      float64
 }
 
 func (r *Recorder) Totals() Totals {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return Totals{Attempted: r.attempted, Answered: r.answered, Failed: maps(r.failed),
-		SetupP50: Percentile(r.setups, 50), SetupP99: Percentile(r.setups, 99)}
+		SetupP50: Percentile(r.setups, 50), SetupP99: Percentile(r.setups, 99),
+		URLs: r.urls, URLFailed: r.urlFailed, URLP50: Percentile(r.urlLatencies, 50), URLP99: Percentile(r.urlLatencies, 99)}
 }
 
 func maps(m map[string]int) map[string]int {
@@ -178,8 +218,12 @@ func Progress(phones, registered int, t Totals) string {
 	for _, n := range t.Failed {
 		failed += n
 	}
-	return fmt.Sprintf("phones %d registered %d | calls %d answered %d failed %d%s | setup p50 %.0fms p99 %.0fms",
+	line := fmt.Sprintf("phones %d registered %d | calls %d answered %d failed %d%s | setup p50 %.0fms p99 %.0fms",
 		phones, registered, t.Attempted, t.Answered, failed, causes(t.Failed), t.SetupP50, t.SetupP99)
+	if t.URLs > 0 {
+		line += fmt.Sprintf(" | Action URLs %d failed %d p50 %.1fms p99 %.1fms", t.URLs, t.URLFailed, t.URLP50, t.URLP99)
+	}
+	return line
 }
 
 func causes(m map[string]int) string {

@@ -37,6 +37,11 @@ type Config struct {
 	// refused or dropped. Fire calls it on the caller's goroutine when it
 	// drops a URL, so it must not block. Nil discards.
 	Logf func(level firmware.Level, format string, args ...any)
+	// Sent, when set, hears of each URL sent, on the worker's goroutine:
+	// its event, the time from Fire to the end of the exchange (waiting
+	// in the queue included) and whether it got a response below 400.
+	// It must not block. A URL refused or dropped is not sent.
+	Sent func(event string, latency time.Duration, ok bool)
 }
 
 // Defaults for Config's zero fields.
@@ -60,7 +65,10 @@ type Dispatcher struct {
 	dropped atomic.Uint64
 }
 
-type job struct{ event, url string }
+type job struct {
+	event, url string
+	at         time.Time // fired
+}
 
 // New returns a Dispatcher; start its worker with Run.
 func New(cfg Config) *Dispatcher {
@@ -109,6 +117,10 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // action_incoming_url, fkey3, ...). It never blocks: when the queue is
 // full the oldest waiting URL is dropped, counted and logged.
 func (d *Dispatcher) Fire(event, rawURL string) {
+	var at time.Time
+	if d.cfg.Sent != nil {
+		at = time.Now()
+	}
 	d.mu.Lock()
 	var old job
 	full := d.n == len(d.queue)
@@ -117,7 +129,7 @@ func (d *Dispatcher) Fire(event, rawURL string) {
 		d.head = (d.head + 1) % len(d.queue)
 		d.n--
 	}
-	d.queue[(d.head+d.n)%len(d.queue)] = job{event, rawURL}
+	d.queue[(d.head+d.n)%len(d.queue)] = job{event, rawURL, at}
 	d.n++
 	d.mu.Unlock()
 	if full {
@@ -166,6 +178,9 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		}
 		level, verb, outcome, took := d.send(ctx, j.url)
 		d.cfg.Logf(level, "%s", Line(verb, j.event, j.url, outcome, took))
+		if d.cfg.Sent != nil && took >= 0 {
+			d.cfg.Sent(j.event, time.Since(j.at), level == firmware.Info)
+		}
 	}
 }
 

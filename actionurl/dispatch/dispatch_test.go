@@ -380,3 +380,52 @@ func BenchmarkFireToReceiver(b *testing.B) {
 	b.ReportMetric(pct(0.50), "p50-µs")
 	b.ReportMetric(pct(0.99), "p99-µs")
 }
+
+// TestSentHook: Sent hears of each URL sent, with the time from Fire
+// (the queue's wait included) and whether a response below 400 came; a
+// refused URL is not sent and not reported.
+func TestSentHook(t *testing.T) {
+	release := make(chan struct{})
+	srv, _ := receiver(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/slow":
+			<-release
+		case "/404":
+			http.NotFound(w, r)
+		}
+	})
+	type sent struct {
+		event   string
+		latency time.Duration
+		ok      bool
+	}
+	got := make(chan sent, 10)
+	d, _ := start(t, Config{Sent: func(event string, latency time.Duration, ok bool) { got <- sent{event, latency, ok} }})
+	d.Fire("slow", srv.URL+"/slow")
+	d.Fire("queued", srv.URL+"/ok") // waits behind the slow one
+	d.Fire("refused", "ftp://example.com/x")
+	d.Fire("missing", srv.URL+"/404")
+	const held = 50 * time.Millisecond
+	time.Sleep(held)
+	close(release)
+	var all []sent
+	for range 3 {
+		select {
+		case s := <-got:
+			all = append(all, s)
+		case <-time.After(wait):
+			t.Fatalf("Sent heard %+v only", all)
+		}
+	}
+	if all[0].event != "slow" || !all[0].ok || all[1].event != "queued" || !all[1].ok || all[2].event != "missing" || all[2].ok {
+		t.Fatalf("Sent heard %+v", all)
+	}
+	if all[1].latency < held {
+		t.Errorf("the queued URL's latency %v leaves out its wait in the queue (%v)", all[1].latency, held)
+	}
+	select {
+	case s := <-got:
+		t.Errorf("Sent heard %+v too (a refused URL is not sent)", s)
+	case <-time.After(50 * time.Millisecond):
+	}
+}

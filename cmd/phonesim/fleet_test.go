@@ -7,10 +7,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +28,10 @@ func TestFleetShardsAndReport(t *testing.T) {
 	if err := os.WriteFile(sc, []byte("callers 50%\ncall random every 500ms\nanswer after 50ms\ndtmf 1#\nhold 100ms\ntalk 200ms\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// a CRM receiver for the callees' Action URLs: the results time them
+	var hits atomic.Int64
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer crm.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -38,6 +44,7 @@ func TestFleetShardsAndReport(t *testing.T) {
 			errs[i] = run(ctx, []string{"fleet", "-n", "8", "--first-user", "3000", "--ramp", "0", "--quiet",
 				"--scenario", sc, "--duration", "3s", "--shard", []string{"0/2", "1/2"}[i],
 				"-s", "user_realname1=Phone {user} {mac}",
+				"-s", "action_incoming_url=" + crm.URL + "/in?to=$local&from=$remote",
 				"--results", filepath.Join(dir, []string{"r0.jsonl", "r1.jsonl"}[i])}, &out, &errb)
 		}()
 	}
@@ -69,13 +76,19 @@ func TestFleetShardsAndReport(t *testing.T) {
 	if all.Phones != 8 || all.Registered != 8 || all.Answered < 8 {
 		t.Fatalf("merged: %+v", all)
 	}
+	t.Logf("%d calls answered; %d Action URLs sent, p50 %.1f ms, p99 %.1f ms", all.Answered, all.URLs, all.URLP50, all.URLP99)
+	// every incoming call fired action_incoming_url at the receiver
+	if all.URLs < all.Answered || all.URLFailed != 0 || int64(all.URLs) != hits.Load() || all.URLP99 <= 0 {
+		t.Errorf("Action URLs: %d sent (%d failed, p50 %.1f ms, p99 %.1f ms), %d reached the receiver, %d calls answered",
+			all.URLs, all.URLFailed, all.URLP50, all.URLP99, hits.Load(), all.Answered)
+	}
 	var out, errb bytes.Buffer
 	plot := filepath.Join(dir, "p.svg")
 	csv := filepath.Join(dir, "calls.csv")
 	if err := run(ctx, []string{"fleet", "report", filepath.Join(dir, "r0.jsonl"), filepath.Join(dir, "r1.jsonl"), "--plot", plot, "--csv", csv}, &out, &errb); err != nil {
 		t.Fatal(err, errb.String())
 	}
-	if !strings.Contains(out.String(), "all") || !strings.Contains(out.String(), "setup p50") {
+	if !strings.Contains(out.String(), "all") || !strings.Contains(out.String(), "setup p50") || !strings.Contains(out.String(), "URL p99 ms") {
 		t.Fatalf("table:\n%s", out.String())
 	}
 	for _, p := range []string{plot, csv} {

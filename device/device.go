@@ -192,7 +192,8 @@ func (d *Device) Start(ctx context.Context) error {
 	d.ctx = ctx
 	d.bootFetch(ctx)
 	d.routeUsers() // before Start returns: a call to the phone finds it at once
-	go d.fetch.Run(ctx)
+	fetched := make(chan struct{}) // the Action URL sender is done: a stopped phone sends none
+	go func() { d.fetch.Run(ctx); close(fetched) }()
 	stopped := make(chan struct{})
 	kept := make(chan struct{})
 	go func() {
@@ -205,6 +206,7 @@ func (d *Device) Start(ctx context.Context) error {
 		d.run(ctx)
 		close(stopped)
 		<-kept // Done means the last Memory is on disk
+		<-fetched
 		close(d.done)
 	}()
 	return nil

@@ -40,7 +40,8 @@ type Config struct {
 	// Sent, when set, hears of each URL sent, on the worker's goroutine:
 	// its event, the time from Fire to the end of the exchange (waiting
 	// in the queue included) and whether it got a response below 400.
-	// It must not block. A URL refused or dropped is not sent.
+	// It must not block. A URL refused or dropped is not sent; one the end
+	// of Run cut short is not reported.
 	Sent func(event string, latency time.Duration, ok bool)
 }
 
@@ -178,7 +179,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		}
 		level, verb, outcome, took := d.send(ctx, j.url)
 		d.cfg.Logf(level, "%s", Line(verb, j.event, j.url, outcome, took))
-		if d.cfg.Sent != nil && took >= 0 {
+		if d.cfg.Sent != nil && took >= 0 && ctx.Err() == nil { // not one the stop cut short
 			d.cfg.Sent(j.event, time.Since(j.at), level == firmware.Info)
 		}
 	}

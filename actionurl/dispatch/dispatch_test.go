@@ -429,3 +429,25 @@ func TestSentHook(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 }
+
+// TestSentNotForACutShortURL: a URL in flight when Run ends is not
+// reported (as a call cut by the end of a run is not counted).
+func TestSentNotForACutShortURL(t *testing.T) {
+	hang := make(chan struct{})
+	defer close(hang)
+	srv, reqs := receiver(t, func(w http.ResponseWriter, r *http.Request) { <-hang })
+	heard := make(chan string, 1)
+	d := New(Config{Sent: func(event string, _ time.Duration, _ bool) { heard <- event }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	d.Fire("hanging", srv.URL+"/x")
+	next(t, reqs)
+	cancel()
+	<-done
+	select {
+	case e := <-heard:
+		t.Errorf("Sent heard %q, cut short by the end of Run", e)
+	default:
+	}
+}

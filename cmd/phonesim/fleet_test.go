@@ -77,8 +77,10 @@ func TestFleetShardsAndReport(t *testing.T) {
 		t.Fatalf("merged: %+v", all)
 	}
 	t.Logf("%d calls answered; %d Action URLs sent, p50 %.1f ms, p99 %.1f ms", all.Answered, all.URLs, all.URLP50, all.URLP99)
-	// every incoming call fired action_incoming_url at the receiver
-	if all.URLs < all.Answered || all.URLFailed != 0 || int64(all.URLs) != hits.Load() || all.URLP99 <= 0 {
+	// Every answered call fired action_incoming_url at the receiver
+	// first; a URL the end of the run cut short reached the receiver but
+	// is not in the results.
+	if all.URLs < all.Answered || all.URLFailed != 0 || int64(all.URLs) > hits.Load() || all.URLP99 <= 0 {
 		t.Errorf("Action URLs: %d sent (%d failed, p50 %.1f ms, p99 %.1f ms), %d reached the receiver, %d calls answered",
 			all.URLs, all.URLFailed, all.URLP50, all.URLP99, hits.Load(), all.Answered)
 	}

@@ -191,7 +191,7 @@ func (d *Device) Start(ctx context.Context) error {
 	}
 	d.ctx = ctx
 	d.bootFetch(ctx)
-	d.routeUsers() // before Start returns: a call to the phone finds it at once
+	d.routeUsers()                 // before Start returns: a call to the phone finds it at once
 	fetched := make(chan struct{}) // the Action URL sender is done: a stopped phone sends none
 	go func() { d.fetch.Run(ctx); close(fetched) }()
 	stopped := make(chan struct{})

@@ -43,10 +43,7 @@ func TestAttendedTransferOut(t *testing.T) {
 	}
 
 	// Accepted, but the new call fails: reported by NOTIFY.
-	b.ua.Do(firmware.AttendedTransfer{Call: off1.Call, Consult: off2.Call})
-	refer = r1.request(sip.REFER)
-	r1.send(response(refer, 202, "Accepted", "", nil, ""))
-	expectAccepted(t, b, off1.Call, off2.Call)
+	acceptTransfer(t, b, r1, off1.Call, off2.Call)
 	r1.send(notifyFrom(r1, ok1, "att-held", 2, "SIP/2.0 100 Trying", "active;expires=60"))
 	if res := r1.final(); res.StatusCode != 200 {
 		t.Fatalf("NOTIFY: %d", res.StatusCode)
@@ -60,10 +57,7 @@ func TestAttendedTransferOut(t *testing.T) {
 	}
 
 	// Success: the core ends both calls.
-	b.ua.Do(firmware.AttendedTransfer{Call: off1.Call, Consult: off2.Call})
-	refer = r1.request(sip.REFER)
-	r1.send(response(refer, 202, "Accepted", "", nil, ""))
-	expectAccepted(t, b, off1.Call, off2.Call)
+	acceptTransfer(t, b, r1, off1.Call, off2.Call)
 	r1.send(notifyFrom(r1, ok1, "att-held", 4, "SIP/2.0 200 OK", "terminated;reason=noresource"))
 	if res := r1.final(); res.StatusCode != 200 {
 		t.Fatalf("NOTIFY: %d", res.StatusCode)
@@ -194,10 +188,7 @@ func TestAttendedTransferByeOvertakesNotify(t *testing.T) {
 	r1, r2 := newRaw(t), newRaw(t)
 	off1, ok1 := inviteAndAnswer(t, r1, b, "bye-held")
 	off2, _ := inviteAndAnswer(t, r2, b, "bye-consult")
-	b.ua.Do(firmware.AttendedTransfer{Call: off1.Call, Consult: off2.Call})
-	refer := r1.request(sip.REFER)
-	r1.send(response(refer, 202, "Accepted", "", nil, ""))
-	expectAccepted(t, b, off1.Call, off2.Call)
+	acceptTransfer(t, b, r1, off1.Call, off2.Call)
 	r1.send(inDialogFrom(r1, ok1, "bye-held", "BYE", 5, "", ""))
 	if res := r1.final(); res.StatusCode != 200 {
 		t.Fatalf("BYE: %d", res.StatusCode)
@@ -208,6 +199,16 @@ func TestAttendedTransferByeOvertakesNotify(t *testing.T) {
 	if got := expectOnly[firmware.CallEnded](b); got.Call != off1.Call || got.Reason != "bye" {
 		t.Fatalf("CallEnded = %+v", got)
 	}
+}
+
+// acceptTransfer has b transfer held to consult, attended; the
+// transferee r accepts the REFER (202) and the core hears so.
+func acceptTransfer(t *testing.T, b *phone, r *raw, held, consult firmware.CallID) {
+	t.Helper()
+	b.ua.Do(firmware.AttendedTransfer{Call: held, Consult: consult})
+	refer := r.request(sip.REFER)
+	r.send(response(refer, 202, "Accepted", "", nil, ""))
+	expectAccepted(t, b, held, consult)
 }
 
 // expectAccepted waits for the core to hear that the transferee accepted
@@ -229,10 +230,7 @@ func TestAttendedTransferNoFinalNotify(t *testing.T) {
 	r1, r2 := newRaw(t), newRaw(t)
 	off1, ok1 := inviteAndAnswer(t, r1, b, "silent-held")
 	off2, _ := inviteAndAnswer(t, r2, b, "silent-consult")
-	b.ua.Do(firmware.AttendedTransfer{Call: off1.Call, Consult: off2.Call})
-	refer := r1.request(sip.REFER)
-	r1.send(response(refer, 202, "Accepted", "", nil, ""))
-	expectAccepted(t, b, off1.Call, off2.Call)
+	acceptTransfer(t, b, r1, off1.Call, off2.Call)
 	r1.send(notifyFrom(r1, ok1, "silent-held", 2, "SIP/2.0 100 Trying", "active;expires=60"))
 	if res := r1.final(); res.StatusCode != 200 {
 		t.Fatalf("NOTIFY: %d", res.StatusCode)
